@@ -1,0 +1,373 @@
+//! Turning database rows into Mastodon entities. Lists are presented in
+//! batches: one query per kind of related data, whatever the page size.
+
+use std::collections::{HashMap, HashSet};
+
+use stoa_db::accounts::{Account as AccountRow, User};
+use stoa_db::notifications::Notification as NotificationRow;
+use stoa_db::statuses::Status as StatusRow;
+
+use crate::entities::{self, Account, Status};
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub fn account(state: &AppState, row: &AccountRow) -> Account {
+    let avatar = state.url("/avatars/original/missing.png");
+    let header = state.url("/headers/original/missing.png");
+    Account {
+        id: row.id,
+        username: row.username.clone(),
+        acct: row.acct(),
+        display_name: row.display_name.clone(),
+        locked: row.locked,
+        bot: row.bot,
+        discoverable: row.discoverable,
+        indexable: row.indexable,
+        group: false,
+        // Mastodon rounds account creation to the day, so it does not date sign-ups precisely.
+        created_at: row
+            .created_at
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map(|midnight| midnight.and_utc())
+            .unwrap_or(row.created_at),
+        note: row.note.clone(),
+        url: row.url.clone(),
+        uri: row.uri.clone(),
+        avatar: avatar.clone(),
+        avatar_static: avatar,
+        header: header.clone(),
+        header_static: header,
+        followers_count: if row.hide_collections {
+            0
+        } else {
+            row.followers_count
+        },
+        following_count: if row.hide_collections {
+            0
+        } else {
+            row.following_count
+        },
+        statuses_count: row.statuses_count,
+        last_status_at: row
+            .last_status_at
+            .map(|at| at.date_naive().format("%Y-%m-%d").to_string()),
+        hide_collections: row.hide_collections,
+        noindex: !row.indexable,
+        emojis: Vec::new(),
+        roles: Vec::new(),
+        fields: fields(row),
+        source: None,
+        role: None,
+    }
+}
+
+fn fields(row: &AccountRow) -> Vec<entities::Field> {
+    row.fields
+        .iter()
+        .map(|field| entities::Field {
+            name: field.name.clone(),
+            value: field.value_html.clone(),
+            verified_at: field.verified_at,
+        })
+        .collect()
+}
+
+/// The signed-in user's own account, with `source` and `role`.
+pub fn credential_account(
+    state: &AppState,
+    row: &AccountRow,
+    user: &User,
+    follow_requests_count: i64,
+) -> Account {
+    let mut entity = account(state, row);
+    // The owner sees their real counts even with hidden collections.
+    entity.followers_count = row.followers_count;
+    entity.following_count = row.following_count;
+    entity.source = Some(entities::Source {
+        privacy: user.default_privacy.clone(),
+        sensitive: user.default_sensitive,
+        language: user.default_language.clone(),
+        note: row.note_source.clone(),
+        fields: row
+            .fields
+            .iter()
+            .map(|field| entities::Field {
+                name: field.name.clone(),
+                value: field.value.clone(),
+                verified_at: field.verified_at,
+            })
+            .collect(),
+        follow_requests_count,
+        hide_collections: row.hide_collections,
+        discoverable: row.discoverable,
+        indexable: row.indexable,
+    });
+    entity.role = Some(entities::RoleEntity {
+        id: match user.role {
+            stoa_domain::Role::User => "-99",
+            stoa_domain::Role::Moderator => "2",
+            stoa_domain::Role::Admin => "3",
+        }
+        .to_owned(),
+        name: match user.role {
+            stoa_domain::Role::User => "",
+            stoa_domain::Role::Moderator => "Moderator",
+            stoa_domain::Role::Admin => "Admin",
+        }
+        .to_owned(),
+        color: String::new(),
+        permissions: match user.role {
+            stoa_domain::Role::User => "65536",
+            stoa_domain::Role::Moderator => "1308",
+            stoa_domain::Role::Admin => "1",
+        }
+        .to_owned(),
+        highlighted: user.role > stoa_domain::Role::User,
+    });
+    entity
+}
+
+/// Accounts by id, presented, in the order of `ids` (unknown ids dropped).
+pub async fn accounts_by_ids(state: &AppState, ids: &[i64]) -> ApiResult<Vec<Account>> {
+    let rows = stoa_db::accounts::find_many(&state.pool, ids).await?;
+    let by_id: HashMap<i64, &AccountRow> = rows.iter().map(|row| (row.id, row)).collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| by_id.get(id).map(|row| account(state, row)))
+        .collect())
+}
+
+pub async fn status(
+    state: &AppState,
+    viewer: Option<i64>,
+    row: StatusRow,
+) -> ApiResult<Option<Status>> {
+    Ok(statuses(state, viewer, vec![row]).await?.into_iter().next())
+}
+
+/// Present statuses as `viewer` sees them, keeping their order. Boosts whose
+/// original the viewer may not see are dropped.
+pub async fn statuses(
+    state: &AppState,
+    viewer: Option<i64>,
+    rows: Vec<StatusRow>,
+) -> ApiResult<Vec<Status>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let db = &state.pool;
+    let original_ids: Vec<i64> = rows.iter().filter_map(|row| row.reblog_of_id).collect();
+    let originals: HashMap<i64, StatusRow> = if original_ids.is_empty() {
+        HashMap::new()
+    } else {
+        stoa_db::statuses::find_many_visible(db, &original_ids, viewer)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect()
+    };
+    let all: Vec<&StatusRow> = rows.iter().chain(originals.values()).collect();
+    let status_ids: Vec<i64> = all.iter().map(|row| row.id).collect();
+
+    let mentions = stoa_db::statuses::mentions_of(db, &status_ids).await?;
+    let tags = stoa_db::statuses::tags_of(db, &status_ids).await?;
+    let mut account_ids: HashSet<i64> = all.iter().map(|row| row.account_id).collect();
+    account_ids.extend(mentions.iter().map(|(_, account_id)| *account_id));
+    let account_ids: Vec<i64> = account_ids.into_iter().collect();
+    let accounts: HashMap<i64, AccountRow> = stoa_db::accounts::find_many(db, &account_ids)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    let app_ids: Vec<i64> = all.iter().filter_map(|row| row.application_id).collect();
+    let apps: HashMap<i64, stoa_db::oauth::Application> = if app_ids.is_empty() {
+        HashMap::new()
+    } else {
+        stoa_db::oauth::find_applications(db, &app_ids)
+            .await?
+            .into_iter()
+            .map(|app| (app.id, app))
+            .collect()
+    };
+    let flags = match viewer {
+        Some(viewer) => Some(stoa_db::statuses::viewer_flags(db, viewer, &status_ids).await?),
+        None => None,
+    };
+
+    let mut mentions_by_status: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (status_id, account_id) in mentions {
+        mentions_by_status
+            .entry(status_id)
+            .or_default()
+            .push(account_id);
+    }
+    let mut tags_by_status: HashMap<i64, Vec<String>> = HashMap::new();
+    for (status_id, name) in tags {
+        tags_by_status.entry(status_id).or_default().push(name);
+    }
+
+    let build = |row: &StatusRow| -> Option<Status> {
+        let author = accounts.get(&row.account_id)?;
+        let mentions = mentions_by_status
+            .get(&row.id)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| accounts.get(id))
+                    .map(|mentioned| entities::Mention {
+                        id: mentioned.id,
+                        username: mentioned.username.clone(),
+                        url: mentioned.url.clone(),
+                        acct: mentioned.acct(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let tags = tags_by_status
+            .get(&row.id)
+            .map(|names| {
+                names
+                    .iter()
+                    .map(|name| entities::Tag {
+                        name: name.clone(),
+                        url: state.url(&format!("/tags/{name}")),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let flag = |list: fn(&stoa_db::statuses::ViewerFlags) -> &Vec<i64>| {
+            flags.as_ref().map(|flags| list(flags).contains(&row.id))
+        };
+        Some(Status {
+            id: row.id,
+            uri: row.uri.clone(),
+            url: row.url.clone(),
+            created_at: row.created_at,
+            account: account(state, author),
+            content: row.content.clone(),
+            visibility: row.visibility.as_str(),
+            sensitive: row.sensitive,
+            spoiler_text: row.spoiler_text.clone(),
+            media_attachments: Vec::new(),
+            application: row
+                .application_id
+                .and_then(|id| apps.get(&id))
+                .filter(|_| viewer == Some(row.account_id) || row.visibility.is_distributable())
+                .map(|app| entities::Application {
+                    name: app.name.clone(),
+                    website: app.website.clone(),
+                }),
+            mentions,
+            tags,
+            emojis: Vec::new(),
+            reblogs_count: row.reblogs_count,
+            favourites_count: row.favourites_count,
+            replies_count: row.replies_count,
+            in_reply_to_id: row.in_reply_to_id,
+            in_reply_to_account_id: row.in_reply_to_account_id,
+            reblog: None,
+            poll: None,
+            card: None,
+            language: row.language.clone(),
+            text: None,
+            edited_at: row.edited_at,
+            favourited: flag(|f| &f.favourited),
+            reblogged: flag(|f| &f.reblogged),
+            muted: viewer.map(|_| false),
+            bookmarked: flag(|f| &f.bookmarked),
+            pinned: viewer.filter(|v| *v == row.account_id).map(|_| false),
+            filtered: viewer.map(|_| Vec::new()),
+        })
+    };
+
+    Ok(rows
+        .iter()
+        .filter_map(|row| match row.reblog_of_id {
+            None => build(row),
+            Some(original_id) => {
+                let original = build(originals.get(&original_id)?)?;
+                let mut boost = build(row)?;
+                // A boost shows its original's state, as Mastodon does.
+                boost.favourited = original.favourited;
+                boost.reblogged = original.reblogged;
+                boost.bookmarked = original.bookmarked;
+                boost.reblog = Some(Box::new(original));
+                Some(boost)
+            }
+        })
+        .collect())
+}
+
+/// Present notifications, dropping those whose account or status is gone
+/// (a notification without an account crashes Tusky).
+pub async fn notifications(
+    state: &AppState,
+    viewer: i64,
+    rows: Vec<NotificationRow>,
+) -> ApiResult<Vec<entities::Notification>> {
+    let account_ids: Vec<i64> = rows.iter().map(|row| row.from_account_id).collect();
+    let accounts: HashMap<i64, Account> = accounts_by_ids(state, &account_ids)
+        .await?
+        .into_iter()
+        .map(|account| (account.id, account))
+        .collect();
+    let status_ids: Vec<i64> = rows.iter().filter_map(|row| row.status_id).collect();
+    let status_rows =
+        stoa_db::statuses::find_many_visible(&state.pool, &status_ids, Some(viewer)).await?;
+    let statuses: HashMap<i64, Status> = statuses(state, Some(viewer), status_rows)
+        .await?
+        .into_iter()
+        .map(|status| (status.id, status))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let status = match row.status_id {
+                Some(id) => Some(statuses.get(&id)?.clone()),
+                None => None,
+            };
+            Some(entities::Notification {
+                id: row.id,
+                kind: row.kind.as_str(),
+                created_at: row.created_at,
+                group_key: format!("ungrouped-{}", row.id),
+                account: accounts.get(&row.from_account_id)?.clone(),
+                status,
+            })
+        })
+        .collect())
+}
+
+pub fn relationship(row: &stoa_db::social::Relationship) -> entities::Relationship {
+    entities::Relationship {
+        id: row.target_id,
+        following: row.following,
+        showing_reblogs: row.showing_reblogs,
+        notifying: row.notifying,
+        languages: None,
+        followed_by: row.followed_by,
+        blocking: false,
+        blocked_by: false,
+        muting: false,
+        muting_notifications: false,
+        requested: row.requested,
+        requested_by: row.requested_by,
+        domain_blocking: false,
+        endorsed: false,
+        note: String::new(),
+    }
+}
+
+pub async fn relationship_with(
+    state: &AppState,
+    viewer: i64,
+    target: i64,
+) -> ApiResult<entities::Relationship> {
+    let rows = stoa_db::social::relationships(&state.pool, viewer, &[target]).await?;
+    Ok(rows.first().map(relationship).unwrap_or_else(|| {
+        relationship(&stoa_db::social::Relationship {
+            target_id: target,
+            ..Default::default()
+        })
+    }))
+}

@@ -1,0 +1,459 @@
+//! Stoa's settings: one TOML file, every key overridable by an environment
+//! variable `STOA_<SECTION>__<KEY>` (for example `STOA_DATABASE__URL`), so
+//! secrets never have to be written into the file.
+//!
+//! `config/stoa.example.toml` documents every key with its default; a test
+//! checks that it parses and names every key.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Prefix of the environment variables that override the file.
+pub const ENV_PREFIX: &str = "STOA_";
+/// Environment variable naming the config file, when `--config` is not given.
+pub const CONFIG_PATH_ENV: &str = "STOA_CONFIG";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML: {source}")]
+    Parse {
+        path: String,
+        source: toml::de::Error,
+    },
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub instance: Instance,
+    pub registrations: Registrations,
+    pub http: Http,
+    pub database: Database,
+    pub redis: Redis,
+    pub rate_limits: RateLimits,
+    pub federation: Federation,
+    pub worker: Worker,
+    pub development: Development,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Instance {
+    /// The domain in handles (`@alice@example.com`). May carry a port for local use.
+    pub domain: String,
+    /// Public base URL. Defaults to `https://<domain>`.
+    pub url: Option<String>,
+    pub title: String,
+    pub short_description: String,
+    /// Long description (about page, `/api/v1/instance/extended_description`). Plain text or HTML.
+    pub description: String,
+    /// ISO 639-1 codes.
+    pub languages: Vec<String>,
+    pub contact_email: String,
+    /// Username of the local account shown as the contact (usually the admin).
+    pub contact_account: String,
+    pub rules: Vec<String>,
+    pub max_characters: usize,
+    pub max_media_attachments: usize,
+    pub max_profile_fields: usize,
+}
+
+impl Default for Instance {
+    fn default() -> Self {
+        Instance {
+            domain: "localhost:3000".into(),
+            url: None,
+            title: "Stoa".into(),
+            short_description: String::new(),
+            description: String::new(),
+            languages: vec!["en".into()],
+            contact_email: String::new(),
+            contact_account: String::new(),
+            rules: Vec::new(),
+            max_characters: 500,
+            max_media_attachments: 4,
+            max_profile_fields: 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegistrationMode {
+    Open,
+    Approval,
+    Closed,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Registrations {
+    pub mode: RegistrationMode,
+    /// New accounts must confirm their email before signing in.
+    pub require_email_confirmation: bool,
+    /// Message shown when registrations are closed.
+    pub closed_message: String,
+}
+
+impl Default for Registrations {
+    fn default() -> Self {
+        Registrations {
+            mode: RegistrationMode::Approval,
+            require_email_confirmation: false,
+            closed_message: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http {
+    pub listen: SocketAddr,
+    /// Peers whose `X-Forwarded-For` is believed (the reverse proxy).
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Seconds a request may take before it is answered 408/503.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            listen: SocketAddr::from(([127, 0, 0, 1], 3000)),
+            trusted_proxies: vec![
+                IpAddr::from([127, 0, 0, 1]),
+                IpAddr::from([0, 0, 0, 0, 0, 0, 0, 1]),
+            ],
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Database {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl Default for Database {
+    fn default() -> Self {
+        Database {
+            url: "postgres://stoa@localhost/stoa".into(),
+            max_connections: 16,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Redis {
+    pub url: String,
+    /// Prefix of every key, so several instances (or test runs) can share one Redis.
+    pub namespace: String,
+}
+
+impl Default for Redis {
+    fn default() -> Self {
+        Redis {
+            url: "redis://127.0.0.1:6379".into(),
+            namespace: "stoa".into(),
+        }
+    }
+}
+
+/// Request budgets per window, in Mastodon's spirit.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimits {
+    pub enabled: bool,
+    /// Per account, all of `/api/`, per 5 minutes.
+    pub authenticated_per_5min: u32,
+    /// Per client IP (IPv6 by /64), unauthenticated `/api/`, per 5 minutes.
+    pub unauthenticated_per_5min: u32,
+    /// Per IP, `POST /api/v1/accounts`, per 30 minutes.
+    pub sign_ups_per_30min: u32,
+    /// Per IP, `POST /api/v1/apps`, per 10 minutes.
+    pub app_registrations_per_10min: u32,
+    /// Per IP, password sign-ins (HTML form and password grant), per 5 minutes.
+    pub sign_in_attempts_per_5min: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            enabled: true,
+            authenticated_per_5min: 1500,
+            unauthenticated_per_5min: 300,
+            sign_ups_per_30min: 5,
+            app_registrations_per_10min: 5,
+            sign_in_attempts_per_5min: 25,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Federation {
+    /// Private addresses (CIDRs or single IPs) outgoing requests may reach,
+    /// like Mastodon's ALLOWED_PRIVATE_ADDRESSES. Empty: none.
+    pub allowed_private_addresses: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Worker {
+    /// `stoa serve` also runs the background worker in the same process.
+    pub embedded: bool,
+    /// Jobs processed at once.
+    pub concurrency: usize,
+}
+
+impl Default for Worker {
+    fn default() -> Self {
+        Worker {
+            embedded: true,
+            concurrency: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Development {
+    /// Allow a plain `http://` public URL. For localhost and tests only.
+    pub allow_http: bool,
+}
+
+impl Settings {
+    /// Load `path` (if given) and overlay `STOA_*` variables from `env`.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, ConfigError> {
+        let mut root = match path {
+            Some(path) => {
+                let display = path.display().to_string();
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: display.clone(),
+                    source,
+                })?;
+                toml::from_str::<toml::Table>(&text).map_err(|source| ConfigError::Parse {
+                    path: display,
+                    source,
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        let overrides: BTreeMap<String, String> = env
+            .into_iter()
+            .filter(|(key, _)| key.starts_with(ENV_PREFIX) && key.contains("__"))
+            .collect();
+        for (key, value) in overrides {
+            apply_override(&mut root, &key[ENV_PREFIX.len()..], &value)?;
+        }
+        let settings: Settings = toml::Value::Table(root)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.message().to_owned()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Load from the process environment: the file named by `path` or `STOA_CONFIG`.
+    pub fn from_env(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        let env_path = std::env::var_os(CONFIG_PATH_ENV).map(std::path::PathBuf::from);
+        let path = path.map(Path::to_path_buf).or(env_path);
+        Settings::load(path.as_deref(), std::env::vars())
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.public_url();
+        if url.starts_with("http://") && !self.development.allow_http {
+            return Err(ConfigError::Invalid(format!(
+                "instance.url {url} is plain http; set development.allow_http = true for local use"
+            )));
+        }
+        if !url.starts_with("http://") && !url.starts_with("https://") {
+            return Err(ConfigError::Invalid(format!(
+                "instance.url {url} must start with https://"
+            )));
+        }
+        if self.instance.domain.is_empty() || self.instance.domain.contains('/') {
+            return Err(ConfigError::Invalid(
+                "instance.domain must be a bare host name such as example.com".into(),
+            ));
+        }
+        if self.instance.max_characters == 0 || self.instance.max_characters > 100_000 {
+            return Err(ConfigError::Invalid(
+                "instance.max_characters must be between 1 and 100000".into(),
+            ));
+        }
+        for cidr in &self.federation.allowed_private_addresses {
+            parse_cidr(cidr).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "federation.allowed_private_addresses: {cidr:?} is not an IP address or CIDR"
+                ))
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.instance.url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("https://{}", self.instance.domain),
+        }
+    }
+}
+
+/// Parse `10.0.0.0/8`, `127.0.0.2` or `::1/128` into an address and prefix length.
+pub fn parse_cidr(raw: &str) -> Option<(IpAddr, u8)> {
+    let (addr, len) = match raw.split_once('/') {
+        Some((addr, len)) => (addr.parse::<IpAddr>().ok()?, len.parse::<u8>().ok()?),
+        None => {
+            let addr = raw.parse::<IpAddr>().ok()?;
+            (addr, if addr.is_ipv4() { 32 } else { 128 })
+        }
+    };
+    let max = if addr.is_ipv4() { 32 } else { 128 };
+    (len <= max).then_some((addr, len))
+}
+
+/// `INSTANCE__MAX_CHARACTERS=1000` sets `instance.max_characters`. The value is
+/// read as a TOML value when it parses as one (numbers, booleans, arrays),
+/// otherwise as a plain string.
+fn apply_override(root: &mut toml::Table, path: &str, raw: &str) -> Result<(), ConfigError> {
+    let keys: Vec<String> = path.split("__").map(|k| k.to_ascii_lowercase()).collect();
+    let Some((last, parents)) = keys.split_last() else {
+        return Ok(());
+    };
+    let mut table = root;
+    for key in parents {
+        let entry = table
+            .entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry.as_table_mut().ok_or_else(|| {
+            ConfigError::Invalid(format!("{ENV_PREFIX}{path}: {key} is not a section"))
+        })?;
+    }
+    let value = toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()));
+    table.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_need_https() {
+        let settings = Settings::load(None, env(&[])).unwrap();
+        assert_eq!(settings.public_url(), "https://localhost:3000");
+        assert_eq!(settings.instance.max_characters, 500);
+        assert!(!settings.development.allow_http);
+        assert!(settings.federation.allowed_private_addresses.is_empty());
+    }
+
+    #[test]
+    fn env_overrides_every_kind_of_value() {
+        let settings = Settings::load(
+            None,
+            env(&[
+                ("STOA_INSTANCE__DOMAIN", "social.example"),
+                ("STOA_INSTANCE__MAX_CHARACTERS", "1000"),
+                ("STOA_INSTANCE__LANGUAGES", r#"["en", "de"]"#),
+                ("STOA_DATABASE__URL", "postgres://u:secret@db/stoa"),
+                ("STOA_REGISTRATIONS__MODE", "closed"),
+                ("STOA_DEVELOPMENT__ALLOW_HTTP", "true"),
+                ("STOA_INSTANCE__URL", "http://127.0.0.1:4000"),
+                ("UNRELATED", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.instance.domain, "social.example");
+        assert_eq!(settings.instance.max_characters, 1000);
+        assert_eq!(settings.instance.languages, vec!["en", "de"]);
+        assert_eq!(settings.database.url, "postgres://u:secret@db/stoa");
+        assert_eq!(settings.registrations.mode, RegistrationMode::Closed);
+        assert_eq!(settings.public_url(), "http://127.0.0.1:4000");
+    }
+
+    #[test]
+    fn plain_http_needs_the_development_switch() {
+        let err = Settings::load(
+            None,
+            env(&[("STOA_INSTANCE__URL", "http://localhost:3000")]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("allow_http"), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = Settings::load(None, env(&[("STOA_INSTANCE__TITEL", "typo")])).unwrap_err();
+        assert!(err.to_string().contains("titel"), "{err}");
+    }
+
+    #[test]
+    fn bad_cidr_is_refused() {
+        let err = Settings::load(
+            None,
+            env(&[(
+                "STOA_FEDERATION__ALLOWED_PRIVATE_ADDRESSES",
+                r#"["10.0.0.0/99"]"#,
+            )]),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("10.0.0.0/99"), "{err}");
+        assert_eq!(
+            parse_cidr("127.0.0.2"),
+            Some(("127.0.0.2".parse().unwrap(), 32))
+        );
+    }
+
+    #[test]
+    fn example_file_parses_and_documents_every_section() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config/stoa.example.toml");
+        let settings = Settings::load(Some(&path), env(&[])).unwrap();
+        assert_eq!(settings.instance.max_characters, 500);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let example: toml::Table = toml::from_str(&text).unwrap();
+        let defaults = toml::Table::try_from(Settings::default()).unwrap();
+        for (section, keys) in &defaults {
+            let keys = keys.as_table().unwrap();
+            let documented = example
+                .get(section)
+                .and_then(toml::Value::as_table)
+                .unwrap_or_else(|| panic!("example lacks [{section}]"));
+            for key in keys.keys() {
+                assert!(
+                    documented.contains_key(key),
+                    "example lacks {section}.{key}"
+                );
+            }
+        }
+    }
+}

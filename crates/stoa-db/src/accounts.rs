@@ -1,0 +1,390 @@
+//! Accounts (local and remote) and the users who sign in to local ones.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgExecutor, QueryBuilder};
+use stoa_domain::Role;
+
+use crate::{conflict_on, Result};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub domain: Option<String>,
+    pub display_name: String,
+    pub note: String,
+    pub note_source: String,
+    pub fields: sqlx::types::Json<Vec<ProfileField>>,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub indexable: bool,
+    pub hide_collections: bool,
+    pub uri: String,
+    pub url: String,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub statuses_count: i64,
+    pub last_status_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Account {
+    pub fn is_local(&self) -> bool {
+        self.domain.is_none()
+    }
+
+    /// `username` for local accounts, `username@domain` for remote ones.
+    pub fn acct(&self) -> String {
+        match &self.domain {
+            None => self.username.clone(),
+            Some(domain) => format!("{}@{}", self.username, domain),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProfileField {
+    pub name: String,
+    /// What the user typed.
+    pub value: String,
+    /// Rendered HTML.
+    pub value_html: String,
+    pub verified_at: Option<DateTime<Utc>>,
+}
+
+const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.domain, a.display_name, a.note, a.note_source, \
+    a.fields, a.locked, a.bot, a.discoverable, a.indexable, a.hide_collections, a.uri, a.url, \
+    a.followers_count, a.following_count, a.statuses_count, a.last_status_at, a.created_at, a.updated_at";
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub account_id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub approved: bool,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub disabled: bool,
+    pub locale: String,
+    pub registration_reason: String,
+    pub default_privacy: String,
+    pub default_sensitive: bool,
+    pub default_language: Option<String>,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl User {
+    /// May this user sign in and use tokens right now?
+    pub fn is_functional(&self, require_confirmation: bool) -> bool {
+        self.approved && !self.disabled && (!require_confirmation || self.confirmed_at.is_some())
+    }
+}
+
+const USER_COLUMNS: &str = "u.account_id, u.email, u.password_hash, u.role, u.approved, \
+    u.confirmed_at, u.disabled, u.locale, u.registration_reason, u.default_privacy, \
+    u.default_sensitive, u.default_language, u.last_sign_in_at, u.created_at";
+
+pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Account>> {
+    let query = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1");
+    Ok(sqlx::query_as(&query).bind(id).fetch_optional(db).await?)
+}
+
+pub async fn find_many(db: impl PgExecutor<'_>, ids: &[i64]) -> Result<Vec<Account>> {
+    let query = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ANY($1)");
+    Ok(sqlx::query_as(&query).bind(ids).fetch_all(db).await?)
+}
+
+/// Find by handle; `domain` None means local. Case-insensitive, as Mastodon.
+pub async fn find_by_username(
+    db: impl PgExecutor<'_>,
+    username: &str,
+    domain: Option<&str>,
+) -> Result<Option<Account>> {
+    let query = format!(
+        "SELECT {ACCOUNT_COLUMNS} FROM accounts a \
+         WHERE lower(a.username) = lower($1) AND coalesce(lower(a.domain), '') = lower(coalesce($2, ''))"
+    );
+    Ok(sqlx::query_as(&query)
+        .bind(username)
+        .bind(domain)
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn find_user(db: impl PgExecutor<'_>, account_id: i64) -> Result<Option<User>> {
+    let query = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.account_id = $1");
+    Ok(sqlx::query_as(&query)
+        .bind(account_id)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// Find a local user by email or by username (sign-in accepts either).
+pub async fn find_user_by_login(db: impl PgExecutor<'_>, login: &str) -> Result<Option<User>> {
+    let query = format!(
+        "SELECT {USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.account_id \
+         WHERE lower(u.email) = lower($1) OR (a.domain IS NULL AND lower(a.username) = lower($1)) \
+         ORDER BY (lower(u.email) = lower($1)) DESC LIMIT 1"
+    );
+    Ok(sqlx::query_as(&query)
+        .bind(login)
+        .fetch_optional(db)
+        .await?)
+}
+
+pub struct NewLocalAccount<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub role: Role,
+    pub approved: bool,
+    pub confirmed: bool,
+    pub locale: &'a str,
+    pub registration_reason: &'a str,
+    pub application_id: Option<i64>,
+    /// Base URL of this instance, to build the account's uri and url.
+    pub base_url: &'a str,
+}
+
+/// Create a local account and its user. Run inside a transaction: two rows.
+pub async fn create_local(tx: &mut crate::Tx<'_>, new: NewLocalAccount<'_>) -> Result<Account> {
+    let uri = format!("{}/users/{}", new.base_url, new.username);
+    let url = format!("{}/@{}", new.base_url, new.username);
+    let query = format!(
+        "INSERT INTO accounts AS a (username, uri, url) VALUES ($1, $2, $3) RETURNING {ACCOUNT_COLUMNS}"
+    );
+    let account: Account = sqlx::query_as(&query)
+        .bind(new.username)
+        .bind(&uri)
+        .bind(&url)
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(|e| conflict_on(e, "accounts_username_domain", "username"))?;
+    sqlx::query(
+        "INSERT INTO users (account_id, email, password_hash, role, approved, confirmed_at, locale, \
+         registration_reason, created_by_application_id) \
+         VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 THEN now() END, $7, $8, $9)",
+    )
+    .bind(account.id)
+    .bind(new.email)
+    .bind(new.password_hash)
+    .bind(new.role)
+    .bind(new.approved)
+    .bind(new.confirmed)
+    .bind(new.locale)
+    .bind(new.registration_reason)
+    .bind(new.application_id)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| conflict_on(e, "users_email", "email"))?;
+    Ok(account)
+}
+
+/// Profile changes from `update_credentials`; None leaves a value alone.
+#[derive(Debug, Default)]
+pub struct ProfileUpdate {
+    pub display_name: Option<String>,
+    pub note: Option<(String, String)>,
+    pub fields: Option<Vec<ProfileField>>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub indexable: Option<bool>,
+    pub hide_collections: Option<bool>,
+    pub default_privacy: Option<String>,
+    pub default_sensitive: Option<bool>,
+    pub default_language: Option<Option<String>>,
+}
+
+pub async fn update_profile(
+    tx: &mut crate::Tx<'_>,
+    account_id: i64,
+    update: ProfileUpdate,
+) -> Result<()> {
+    let (note_html, note_source) = update.note.unzip();
+    sqlx::query(
+        "UPDATE accounts SET display_name = coalesce($2, display_name), note = coalesce($3, note), \
+         note_source = coalesce($4, note_source), fields = coalesce($5, fields), \
+         locked = coalesce($6, locked), bot = coalesce($7, bot), \
+         discoverable = coalesce($8, discoverable), indexable = coalesce($9, indexable), \
+         hide_collections = coalesce($10, hide_collections), updated_at = now() WHERE id = $1",
+    )
+    .bind(account_id)
+    .bind(update.display_name)
+    .bind(note_html)
+    .bind(note_source)
+    .bind(update.fields.map(sqlx::types::Json))
+    .bind(update.locked)
+    .bind(update.bot)
+    .bind(update.discoverable)
+    .bind(update.indexable)
+    .bind(update.hide_collections)
+    .execute(&mut **tx)
+    .await?;
+    let language_given = update.default_language.is_some();
+    sqlx::query(
+        "UPDATE users SET default_privacy = coalesce($2, default_privacy), \
+         default_sensitive = coalesce($3, default_sensitive), \
+         default_language = CASE WHEN $4 THEN $5 ELSE default_language END WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .bind(update.default_privacy)
+    .bind(update.default_sensitive)
+    .bind(language_given)
+    .bind(update.default_language.flatten())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_password(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    password_hash: &str,
+) -> Result<bool> {
+    let done = sqlx::query("UPDATE users SET password_hash = $2 WHERE account_id = $1")
+        .bind(account_id)
+        .bind(password_hash)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_role(db: impl PgExecutor<'_>, account_id: i64, role: Role) -> Result<bool> {
+    let done = sqlx::query("UPDATE users SET role = $2 WHERE account_id = $1")
+        .bind(account_id)
+        .bind(role)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Approve a pending account; false when there was none to approve.
+pub async fn approve(db: impl PgExecutor<'_>, account_id: i64) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE users SET approved = true WHERE account_id = $1 AND NOT approved")
+            .bind(account_id)
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn record_sign_in(db: impl PgExecutor<'_>, account_id: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET last_sign_in_at = now() WHERE account_id = $1")
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// A local account with its user, for admin listings.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct LocalAccountRow {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub role: Role,
+    pub approved: bool,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub disabled: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+pub async fn list_local(
+    db: impl PgExecutor<'_>,
+    pending_only: bool,
+    limit: i64,
+) -> Result<Vec<LocalAccountRow>> {
+    Ok(sqlx::query_as(
+        "SELECT a.id, a.username, u.email, u.role, u.approved, u.confirmed_at, u.disabled, a.created_at \
+         FROM accounts a JOIN users u ON u.account_id = a.id \
+         WHERE NOT $1 OR NOT u.approved ORDER BY a.id LIMIT $2",
+    )
+    .bind(pending_only)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Local accounts whose username or display name starts with `query`
+/// (case-insensitive); followed accounts of `following_of` only, when given.
+pub async fn search(
+    db: impl PgExecutor<'_>,
+    query: &str,
+    following_of: Option<i64>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<Account>> {
+    let pattern = format!(
+        "{}%",
+        query
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
+    let mut sql = QueryBuilder::new(format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE "));
+    sql.push("(lower(a.username) LIKE ")
+        .push_bind(pattern.clone())
+        .push(" OR lower(a.display_name) LIKE ")
+        .push_bind(pattern)
+        .push(")");
+    if let Some(viewer) = following_of {
+        sql.push(" AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = ")
+            .push_bind(viewer)
+            .push(" AND f.target_account_id = a.id)");
+    }
+    sql.push(" ORDER BY a.domain IS NOT NULL, a.followers_count DESC, a.id LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    Ok(sql.build_query_as().fetch_all(db).await?)
+}
+
+/// Bump the counters shown on a profile. Counters are kept in the row so that
+/// every Account entity does not need three COUNT queries.
+pub async fn adjust_counts(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    followers: i64,
+    following: i64,
+    statuses: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE accounts SET followers_count = greatest(followers_count + $2, 0), \
+         following_count = greatest(following_count + $3, 0), \
+         statuses_count = greatest(statuses_count + $4, 0), \
+         last_status_at = CASE WHEN $4 > 0 THEN now() ELSE last_status_at END WHERE id = $1",
+    )
+    .bind(account_id)
+    .bind(followers)
+    .bind(following)
+    .bind(statuses)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Number of local users, for instance statistics.
+pub async fn count_local_users(db: impl PgExecutor<'_>) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM users WHERE approved AND NOT disabled")
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+/// Local users who signed in or posted within `days`.
+pub async fn count_active_users(db: impl PgExecutor<'_>, days: i32) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(*) FROM users u JOIN accounts a ON a.id = u.account_id \
+         WHERE u.approved AND NOT u.disabled AND (u.last_sign_in_at > now() - make_interval(days => $1) \
+         OR a.last_status_at > now() - make_interval(days => $1))",
+    )
+    .bind(days)
+    .fetch_one(db)
+    .await?)
+}

@@ -1,0 +1,269 @@
+//! Follows, follow requests, favourites, bookmarks and relationships.
+
+use sqlx::{PgExecutor, QueryBuilder};
+
+use crate::{Cursored, Page, Result, Tx};
+
+/// Create a follow; false if it already existed. Counters move with it.
+pub async fn follow(
+    tx: &mut Tx<'_>,
+    account_id: i64,
+    target_id: i64,
+    show_reblogs: bool,
+    notify: bool,
+) -> Result<bool> {
+    let inserted = sqlx::query(
+        "INSERT INTO follows (account_id, target_account_id, show_reblogs, notify) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (account_id, target_account_id) DO UPDATE SET show_reblogs = $3, notify = $4 \
+         RETURNING (xmax = 0) AS inserted",
+    )
+    .bind(account_id)
+    .bind(target_id)
+    .bind(show_reblogs)
+    .bind(notify)
+    .fetch_one(&mut **tx)
+    .await?;
+    let inserted: bool = sqlx::Row::try_get(&inserted, "inserted")?;
+    if inserted {
+        crate::accounts::adjust_counts(&mut **tx, account_id, 0, 1, 0).await?;
+        crate::accounts::adjust_counts(&mut **tx, target_id, 1, 0, 0).await?;
+    }
+    Ok(inserted)
+}
+
+/// Remove a follow; false if there was none.
+pub async fn unfollow(tx: &mut Tx<'_>, account_id: i64, target_id: i64) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM follows WHERE account_id = $1 AND target_account_id = $2")
+        .bind(account_id)
+        .bind(target_id)
+        .execute(&mut **tx)
+        .await?;
+    let removed = done.rows_affected() == 1;
+    if removed {
+        crate::accounts::adjust_counts(&mut **tx, account_id, 0, -1, 0).await?;
+        crate::accounts::adjust_counts(&mut **tx, target_id, -1, 0, 0).await?;
+    }
+    Ok(removed)
+}
+
+/// Ask to follow a locked account; false if already asked.
+pub async fn request_follow(
+    tx: &mut Tx<'_>,
+    account_id: i64,
+    target_id: i64,
+    show_reblogs: bool,
+    notify: bool,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO follow_requests (account_id, target_account_id, show_reblogs, notify) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, target_account_id) DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(target_id)
+    .bind(show_reblogs)
+    .bind(notify)
+    .execute(&mut **tx)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Remove a pending request, returning its (show_reblogs, notify) if there was one.
+pub async fn take_follow_request(
+    tx: &mut Tx<'_>,
+    account_id: i64,
+    target_id: i64,
+) -> Result<Option<(bool, bool)>> {
+    Ok(sqlx::query_as(
+        "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2 \
+         RETURNING show_reblogs, notify",
+    )
+    .bind(account_id)
+    .bind(target_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Who asked to follow `target_id`, paged by request id.
+pub async fn follow_requesters(
+    db: impl PgExecutor<'_>,
+    target_id: i64,
+    page: Page,
+) -> Result<Vec<Cursored<i64>>> {
+    let mut query = QueryBuilder::new(
+        "SELECT r.id, r.account_id FROM follow_requests r WHERE r.target_account_id = ",
+    );
+    query.push_bind(target_id);
+    page.push_bounds(&mut query, "r.id");
+    cursored(query, db, page).await
+}
+
+/// Followers of `account_id`, paged by follow id.
+pub async fn followers(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    page: Page,
+) -> Result<Vec<Cursored<i64>>> {
+    let mut query =
+        QueryBuilder::new("SELECT f.id, f.account_id FROM follows f WHERE f.target_account_id = ");
+    query.push_bind(account_id);
+    page.push_bounds(&mut query, "f.id");
+    cursored(query, db, page).await
+}
+
+/// Accounts `account_id` follows, paged by follow id.
+pub async fn following(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    page: Page,
+) -> Result<Vec<Cursored<i64>>> {
+    let mut query =
+        QueryBuilder::new("SELECT f.id, f.target_account_id FROM follows f WHERE f.account_id = ");
+    query.push_bind(account_id);
+    page.push_bounds(&mut query, "f.id");
+    cursored(query, db, page).await
+}
+
+async fn cursored(
+    mut query: QueryBuilder<'_, sqlx::Postgres>,
+    db: impl PgExecutor<'_>,
+    page: Page,
+) -> Result<Vec<Cursored<i64>>> {
+    let rows: Vec<(i64, i64)> = query.build_query_as().fetch_all(db).await?;
+    Ok(page.finish(
+        rows.into_iter()
+            .map(|(cursor, item)| Cursored { cursor, item })
+            .collect(),
+    ))
+}
+
+/// Favourite a status; false if already favourited.
+pub async fn favourite(tx: &mut Tx<'_>, account_id: i64, status_id: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO favourites (account_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(status_id)
+    .execute(&mut **tx)
+    .await?;
+    let added = done.rows_affected() == 1;
+    if added {
+        crate::statuses::adjust_counts(&mut **tx, status_id, 0, 0, 1).await?;
+    }
+    Ok(added)
+}
+
+pub async fn unfavourite(tx: &mut Tx<'_>, account_id: i64, status_id: i64) -> Result<bool> {
+    let done = sqlx::query("DELETE FROM favourites WHERE account_id = $1 AND status_id = $2")
+        .bind(account_id)
+        .bind(status_id)
+        .execute(&mut **tx)
+        .await?;
+    let removed = done.rows_affected() == 1;
+    if removed {
+        crate::statuses::adjust_counts(&mut **tx, status_id, 0, 0, -1).await?;
+    }
+    Ok(removed)
+}
+
+/// Accounts that favourited a status, paged by favourite id.
+pub async fn favouriters(
+    db: impl PgExecutor<'_>,
+    status_id: i64,
+    page: Page,
+) -> Result<Vec<Cursored<i64>>> {
+    let mut query =
+        QueryBuilder::new("SELECT f.id, f.account_id FROM favourites f WHERE f.status_id = ");
+    query.push_bind(status_id);
+    page.push_bounds(&mut query, "f.id");
+    cursored(query, db, page).await
+}
+
+/// Statuses `account_id` favourited and can still see, paged by favourite id.
+pub async fn favourited_statuses(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    page: Page,
+) -> Result<Vec<Cursored<i64>>> {
+    let mut query = QueryBuilder::new(
+        "SELECT f.id, f.status_id FROM favourites f JOIN statuses s ON s.id = f.status_id WHERE f.account_id = ",
+    );
+    query
+        .push_bind(account_id)
+        .push(" AND status_visible_to(s.id, s.account_id, s.visibility, ")
+        .push_bind(account_id)
+        .push(")");
+    page.push_bounds(&mut query, "f.id");
+    cursored(query, db, page).await
+}
+
+pub async fn bookmark(db: impl PgExecutor<'_>, account_id: i64, status_id: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO bookmarks (account_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(status_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn unbookmark(db: impl PgExecutor<'_>, account_id: i64, status_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM bookmarks WHERE account_id = $1 AND status_id = $2")
+        .bind(account_id)
+        .bind(status_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn bookmarked_statuses(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    page: Page,
+) -> Result<Vec<Cursored<i64>>> {
+    let mut query = QueryBuilder::new(
+        "SELECT b.id, b.status_id FROM bookmarks b JOIN statuses s ON s.id = b.status_id WHERE b.account_id = ",
+    );
+    query
+        .push_bind(account_id)
+        .push(" AND status_visible_to(s.id, s.account_id, s.visibility, ")
+        .push_bind(account_id)
+        .push(")");
+    page.push_bounds(&mut query, "b.id");
+    cursored(query, db, page).await
+}
+
+/// How `account_id` relates to `target_id`.
+#[derive(Debug, Clone, Default, sqlx::FromRow)]
+pub struct Relationship {
+    pub target_id: i64,
+    pub following: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub followed_by: bool,
+    pub requested: bool,
+    pub requested_by: bool,
+}
+
+pub async fn relationships(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    target_ids: &[i64],
+) -> Result<Vec<Relationship>> {
+    Ok(sqlx::query_as(
+        "SELECT t.id AS target_id, \
+           (f.id IS NOT NULL) AS following, \
+           coalesce(f.show_reblogs, r.show_reblogs, false) AS showing_reblogs, \
+           coalesce(f.notify, r.notify, false) AS notifying, \
+           EXISTS (SELECT 1 FROM follows b WHERE b.account_id = t.id AND b.target_account_id = $1) AS followed_by, \
+           (r.id IS NOT NULL) AS requested, \
+           EXISTS (SELECT 1 FROM follow_requests rb WHERE rb.account_id = t.id AND rb.target_account_id = $1) AS requested_by \
+         FROM unnest($2::bigint[]) AS t(id) \
+         LEFT JOIN follows f ON f.account_id = $1 AND f.target_account_id = t.id \
+         LEFT JOIN follow_requests r ON r.account_id = $1 AND r.target_account_id = t.id",
+    )
+    .bind(account_id)
+    .bind(target_ids)
+    .fetch_all(db)
+    .await?)
+}

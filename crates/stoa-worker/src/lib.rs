@@ -1,0 +1,114 @@
+//! The background worker: drains the Redis job queue and runs periodic
+//! housekeeping. Runs inside `stoa serve` by default, or alone as `stoa worker`.
+
+use std::time::Duration;
+
+use stoa_db::PgPool;
+use stoa_queue::{Job, Queue};
+use tokio_util::sync::CancellationToken;
+
+/// Name of the main job queue.
+pub const DEFAULT_QUEUE: &str = "default";
+
+#[derive(Clone)]
+pub struct Worker {
+    pub pool: PgPool,
+    pub queue: Queue,
+    pub concurrency: usize,
+    /// Interval of housekeeping (expired codes, sessions, idempotency keys).
+    pub cleanup_every: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Database(#[from] stoa_db::Error),
+}
+
+impl Worker {
+    /// Run until `shutdown` is cancelled; jobs in progress are finished first.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut consumers = tokio::task::JoinSet::new();
+        for index in 0..self.concurrency.max(1) {
+            let worker = self.clone();
+            let shutdown = shutdown.clone();
+            // Consumer names are stable per process and slot, so a restarted
+            // worker resumes its own pending entries at once.
+            let consumer = format!("{}-{}", std::process::id(), index);
+            consumers.spawn(async move { worker.consume(consumer, shutdown).await });
+        }
+        let housekeeping = {
+            let worker = self.clone();
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move { worker.housekeeping(shutdown).await })
+        };
+        while consumers.join_next().await.is_some() {}
+        let _ = housekeeping.await;
+        tracing::info!("worker stopped");
+    }
+
+    async fn consume(&self, consumer: String, shutdown: CancellationToken) {
+        let mut backoff = Duration::from_millis(100);
+        while !shutdown.is_cancelled() {
+            let popped = tokio::select! {
+                () = shutdown.cancelled() => break,
+                popped = self.queue.pop(&consumer, Duration::from_secs(1)) => popped,
+            };
+            match popped {
+                Ok(Some(delivery)) => {
+                    backoff = Duration::from_millis(100);
+                    let span = tracing::info_span!("job", entry = %delivery.entry_id);
+                    let _enter = span.enter();
+                    match delivery.job {
+                        Ok(job) => match self.perform(&job).await {
+                            Ok(()) => tracing::debug!(?job, "job done"),
+                            // Left unacknowledged: it is claimed again later.
+                            Err(e) => {
+                                tracing::warn!(?job, error = %e, "job failed; it will be retried");
+                                continue;
+                            }
+                        },
+                        Err(reason) => tracing::error!(%reason, "dropping unreadable job"),
+                    }
+                    if let Err(e) = self.queue.ack(&delivery.entry_id).await {
+                        tracing::warn!(error = %e, "could not acknowledge job");
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "queue unavailable; retrying");
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    async fn perform(&self, job: &Job) -> Result<(), JobError> {
+        match job {
+            Job::Cleanup => {
+                let removed = stoa_db::oauth::delete_expired(&self.pool).await?
+                    + stoa_db::statuses::delete_old_idempotency_keys(&self.pool).await?;
+                tracing::info!(removed, "cleanup done");
+                Ok(())
+            }
+        }
+    }
+
+    async fn housekeeping(&self, shutdown: CancellationToken) {
+        let mut interval = tokio::time::interval(self.cleanup_every);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                _ = interval.tick() => {
+                    if let Err(e) = self.queue.push(&Job::Cleanup).await {
+                        tracing::warn!(error = %e, "could not schedule cleanup");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! `stoa admin …`: what an instance's admin does from the shell.
+
+use anyhow::{bail, Context};
+use stoa_config::Settings;
+use stoa_domain::Role;
+
+pub struct CreateAccount {
+    pub username: String,
+    pub email: String,
+    /// None: generate one and report it.
+    pub password: Option<String>,
+    pub role: Role,
+}
+
+/// A created account and the password it was given.
+pub struct Created {
+    pub account_id: i64,
+    pub password: String,
+}
+
+async fn pool(settings: &Settings) -> anyhow::Result<stoa_db::PgPool> {
+    let pool = stoa_db::connect(&settings.database.url, 2)
+        .await
+        .context("cannot connect to Postgres (database.url)")?;
+    if !stoa_db::is_migrated(&pool).await? {
+        bail!("the database schema is not up to date: run `stoa migrate` first");
+    }
+    Ok(pool)
+}
+
+fn generated_password() -> String {
+    // 256 random bits, readable enough to copy.
+    stoa_api::admin::random_secret()
+}
+
+pub async fn create_account(settings: &Settings, input: CreateAccount) -> anyhow::Result<Created> {
+    stoa_domain::validate_username(&input.username, true)
+        .map_err(|e| anyhow::anyhow!("username {e}"))?;
+    if !stoa_domain::is_plausible_email(&input.email) {
+        bail!("{:?} is not a valid email address", input.email);
+    }
+    let password = input.password.unwrap_or_else(generated_password);
+    if !stoa_domain::PASSWORD_LENGTH.contains(&password.chars().count()) {
+        bail!("the password must be between 8 and 72 characters");
+    }
+    let pool = pool(settings).await?;
+    let account = stoa_api::admin::create_account(
+        &pool,
+        &settings.public_url(),
+        stoa_api::admin::NewAccount {
+            username: &input.username,
+            email: &input.email,
+            password: &password,
+            role: input.role,
+            approved: true,
+            confirmed: true,
+            locale: "en",
+            reason: "",
+            application_id: None,
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Created {
+        account_id: account.id,
+        password,
+    })
+}
+
+pub async fn list_accounts(
+    settings: &Settings,
+    pending_only: bool,
+) -> anyhow::Result<Vec<stoa_db::accounts::LocalAccountRow>> {
+    let pool = pool(settings).await?;
+    Ok(stoa_db::accounts::list_local(&pool, pending_only, 10_000).await?)
+}
+
+async fn local_account_id(pool: &stoa_db::PgPool, username: &str) -> anyhow::Result<i64> {
+    let username = username.trim_start_matches('@');
+    let account = stoa_db::accounts::find_by_username(pool, username, None)
+        .await?
+        .with_context(|| format!("no local account named {username}"))?;
+    Ok(account.id)
+}
+
+/// Set a new password (generated when None) and sign the account out everywhere.
+pub async fn reset_password(
+    settings: &Settings,
+    username: &str,
+    password: Option<String>,
+) -> anyhow::Result<String> {
+    let password = password.unwrap_or_else(generated_password);
+    if !stoa_domain::PASSWORD_LENGTH.contains(&password.chars().count()) {
+        bail!("the password must be between 8 and 72 characters");
+    }
+    let pool = pool(settings).await?;
+    let account_id = local_account_id(&pool, username).await?;
+    let hash = stoa_api::admin::hash_password(&password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut tx = pool.begin().await?;
+    stoa_db::accounts::set_password(&mut *tx, account_id, &hash).await?;
+    stoa_db::oauth::revoke_all_for_account(&mut tx, account_id).await?;
+    tx.commit().await?;
+    Ok(password)
+}
+
+/// Approve a pending sign-up; false if it was not pending.
+pub async fn approve(settings: &Settings, username: &str) -> anyhow::Result<bool> {
+    let pool = pool(settings).await?;
+    let account_id = local_account_id(&pool, username).await?;
+    Ok(stoa_db::accounts::approve(&pool, account_id).await?)
+}
+
+pub async fn set_role(settings: &Settings, username: &str, role: Role) -> anyhow::Result<()> {
+    let pool = pool(settings).await?;
+    let account_id = local_account_id(&pool, username).await?;
+    stoa_db::accounts::set_role(&pool, account_id, role).await?;
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! The `stoa` program as a library: building the application from settings,
+//! and the admin commands. `main.rs` only parses the command line.
+
+pub mod admin;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use stoa_config::Settings;
+use tokio_util::sync::CancellationToken;
+
+pub use stoa_config;
+pub use tokio_util::sync::CancellationToken as Shutdown;
+
+/// A built, listening Stoa: HTTP server plus (optionally) the worker.
+pub struct App {
+    listener: tokio::net::TcpListener,
+    state: stoa_api::AppState,
+    worker: Option<stoa_worker::Worker>,
+}
+
+impl App {
+    /// Connect to Postgres and Redis, check the schema is current, and bind the
+    /// listen address (port 0 picks a free port).
+    pub async fn build(settings: Settings, with_worker: bool) -> anyhow::Result<App> {
+        let pool = stoa_db::connect(&settings.database.url, settings.database.max_connections)
+            .await
+            .with_context(|| "cannot connect to Postgres (database.url)")?;
+        if !stoa_db::is_migrated(&pool).await? {
+            anyhow::bail!("the database schema is not up to date: run `stoa migrate` first");
+        }
+        let queue = open_queue(&settings).await?;
+        let listener = tokio::net::TcpListener::bind(settings.http.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", settings.http.listen))?;
+        let worker = (with_worker && settings.worker.embedded).then(|| stoa_worker::Worker {
+            pool: pool.clone(),
+            queue: queue.clone(),
+            concurrency: settings.worker.concurrency,
+            cleanup_every: Duration::from_secs(600),
+        });
+        let state = stoa_api::AppState::new(settings, pool, queue)
+            .await
+            .context("cannot set up the HTTP API")?;
+        Ok(App {
+            listener,
+            state,
+            worker,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// Serve until `shutdown` is cancelled, then finish in-flight requests and jobs.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let worker = self.worker.map(|worker| {
+            let shutdown = shutdown.clone();
+            tokio::spawn(worker.run(shutdown))
+        });
+        let router = stoa_api::router(self.state);
+        let serve_shutdown = shutdown.clone();
+        axum_serve(self.listener, router, serve_shutdown).await?;
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
+        Ok(())
+    }
+}
+
+async fn axum_serve(
+    listener: tokio::net::TcpListener,
+    router: stoa_api::Router,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    stoa_api::serve(listener, router, async move { shutdown.cancelled().await })
+        .await
+        .context("HTTP server failed")
+}
+
+pub async fn open_queue(settings: &Settings) -> anyhow::Result<stoa_queue::Queue> {
+    stoa_queue::Queue::open(
+        &settings.redis.url,
+        &settings.redis.namespace,
+        stoa_worker::DEFAULT_QUEUE,
+    )
+    .await
+    .context("cannot connect to Redis (redis.url)")
+}
+
+/// Run the worker alone until `shutdown`.
+pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let pool = stoa_db::connect(&settings.database.url, settings.database.max_connections)
+        .await
+        .context("cannot connect to Postgres (database.url)")?;
+    if !stoa_db::is_migrated(&pool).await? {
+        anyhow::bail!("the database schema is not up to date: run `stoa migrate` first");
+    }
+    let queue = open_queue(&settings).await?;
+    stoa_worker::Worker {
+        pool,
+        queue,
+        concurrency: settings.worker.concurrency,
+        cleanup_every: Duration::from_secs(600),
+    }
+    .run(shutdown)
+    .await;
+    Ok(())
+}
+
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let pool = stoa_db::connect(&settings.database.url, 2)
+        .await
+        .context("cannot connect to Postgres (database.url)")?;
+    stoa_db::migrate(&pool).await.context("migration failed")?;
+    pool.close().await;
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! `stoa`: serve, work, migrate and administer a Stoa instance.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use stoa::admin;
+use stoa_config::Settings;
+use stoa_domain::Role;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(
+    name = "stoa",
+    version,
+    about = "A Mastodon-compatible, federated social server"
+)]
+struct Cli {
+    /// Configuration file (TOML). Every key can also be set as STOA_<SECTION>__<KEY>.
+    #[arg(long, global = true, env = "STOA_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (and, unless worker.embedded = false, the worker).
+    Serve,
+    /// Run the background worker alone.
+    Worker,
+    /// Apply database migrations.
+    Migrate,
+    /// Administer the instance.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Manage local accounts.
+    Accounts {
+        #[command(subcommand)]
+        command: AccountsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Create an approved, confirmed local account.
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// Omit to generate one; it is printed.
+        #[arg(long)]
+        password: Option<String>,
+        /// user, moderator or admin.
+        #[arg(long, default_value = "user")]
+        role: Role,
+    },
+    /// List local accounts.
+    List {
+        /// Only accounts waiting for approval.
+        #[arg(long)]
+        pending: bool,
+    },
+    /// Set a new password (printed) and sign the account out everywhere.
+    ResetPassword {
+        username: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Approve a sign-up waiting for approval.
+    Approve { username: String },
+    /// Change an account's role.
+    Role { username: String, role: Role },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+}
+
+/// Cancelled on SIGINT or SIGTERM.
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let trigger = token.clone();
+    tokio::spawn(async move {
+        let interrupt = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let terminate = std::future::pending::<()>();
+        tokio::select! {
+            _ = interrupt => {}
+            () = terminate => {}
+        }
+        tracing::info!("shutting down");
+        trigger.cancel();
+    });
+    token
+}
+
+/// Command output for the admin: results go to stdout, so they can be piped.
+fn say(line: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}");
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings =
+        Settings::from_env(cli.config.as_deref()).context("cannot load configuration")?;
+    match cli.command {
+        Command::Serve => {
+            init_tracing();
+            let app = stoa::App::build(settings.clone(), true).await?;
+            tracing::info!(address = %app.local_addr(), url = %settings.public_url(), "Stoa is listening");
+            app.run(shutdown_on_signal()).await?;
+        }
+        Command::Worker => {
+            init_tracing();
+            stoa::run_worker(settings, shutdown_on_signal()).await?;
+        }
+        Command::Migrate => {
+            stoa::migrate(&settings).await?;
+            say("migrations applied");
+        }
+        Command::Admin { command } => admin_command(&settings, command).await?,
+    }
+    Ok(())
+}
+
+async fn admin_command(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
+    let AdminCommand::Accounts { command } = command;
+    match command {
+        AccountsCommand::Create {
+            username,
+            email,
+            password,
+            role,
+        } => {
+            let generated = password.is_none();
+            let created = admin::create_account(
+                settings,
+                admin::CreateAccount {
+                    username: username.clone(),
+                    email,
+                    password,
+                    role,
+                },
+            )
+            .await?;
+            say(&format!(
+                "created {username} (id {}, role {})",
+                created.account_id,
+                role.as_str()
+            ));
+            if generated {
+                say(&format!("password: {}", created.password));
+            }
+        }
+        AccountsCommand::List { pending } => {
+            say("id\tusername\temail\trole\tapproved\tcreated");
+            for row in admin::list_accounts(settings, pending).await? {
+                say(&format!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    row.id,
+                    row.username,
+                    row.email,
+                    row.role.as_str(),
+                    row.approved,
+                    row.created_at.format("%Y-%m-%d")
+                ));
+            }
+        }
+        AccountsCommand::ResetPassword { username, password } => {
+            let password = admin::reset_password(settings, &username, password).await?;
+            say(&format!(
+                "password of {username} reset; all sessions signed out"
+            ));
+            say(&format!("password: {password}"));
+        }
+        AccountsCommand::Approve { username } => {
+            if admin::approve(settings, &username).await? {
+                say(&format!("{username} approved"));
+            } else {
+                say(&format!("{username} was not waiting for approval"));
+            }
+        }
+        AccountsCommand::Role { username, role } => {
+            admin::set_role(settings, &username, role).await?;
+            say(&format!("{username} is now {}", role.as_str()));
+        }
+    }
+    Ok(())
+}
