@@ -42,7 +42,7 @@ where
         } else {
             let bytes = Bytes::from_request(request, state)
                 .await
-                .map_err(|e| ApiError::bad_request(e.body_text()))?;
+                .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 None
             } else if content_type.starts_with("application/json") || content_type.contains("+json")

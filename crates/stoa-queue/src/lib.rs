@@ -5,10 +5,13 @@
 //! (XACK), so a worker that dies mid-job does not lose it: another consumer
 //! claims entries idle for longer than `claim_after` (XAUTOCLAIM) and runs
 //! them again. Jobs must therefore be idempotent.
+//!
+//! Each `Consumer` has its own Redis connection: a blocking XREADGROUP on a
+//! shared, multiplexed connection would stall every other command on it.
 
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::streams::{
     StreamAutoClaimOptions, StreamAutoClaimReply, StreamReadOptions, StreamReadReply,
 };
@@ -43,8 +46,13 @@ pub struct Delivery {
 
 const PAYLOAD_FIELD: &str = "job";
 
+/// Longest a consumer blocks waiting for a job.
+const MAX_BLOCK: Duration = Duration::from_secs(5);
+
 #[derive(Clone)]
 pub struct Queue {
+    client: redis::Client,
+    /// Shared by push, ack and len, which never block.
     connection: ConnectionManager,
     stream: String,
     group: String,
@@ -55,8 +63,9 @@ impl Queue {
     /// Open (and create if needed) the queue `name` under `namespace`.
     pub async fn open(redis_url: &str, namespace: &str, name: &str) -> Result<Queue> {
         let client = redis::Client::open(redis_url)?;
-        let connection = ConnectionManager::new(client).await?;
+        let connection = connect(&client, Duration::from_secs(5)).await?;
         let queue = Queue {
+            client,
             connection,
             stream: format!("{namespace}:queue:{name}"),
             group: "workers".to_owned(),
@@ -94,36 +103,14 @@ impl Queue {
         Ok(id)
     }
 
-    /// Next job for `consumer`: first one abandoned by a dead consumer, else a
-    /// new one, waiting up to `block` for it.
-    pub async fn pop(&self, consumer: &str, block: Duration) -> Result<Option<Delivery>> {
-        let mut connection = self.connection.clone();
-        let claimed: StreamAutoClaimReply = connection
-            .xautoclaim_options(
-                &self.stream,
-                &self.group,
-                consumer,
-                u64::try_from(self.claim_after.as_millis()).unwrap_or(u64::MAX),
-                "0-0",
-                StreamAutoClaimOptions::default().count(1),
-            )
-            .await
-            .or_else(|e| self.recreate_on_missing_group(e))?;
-        if let Some(entry) = claimed.claimed.into_iter().next() {
-            return Ok(Some(Self::delivery(entry.id, &entry.map)));
-        }
-        let options = StreamReadOptions::default()
-            .group(&self.group, consumer)
-            .count(1)
-            .block(usize::try_from(block.as_millis()).unwrap_or(usize::MAX));
-        let reply: Option<StreamReadReply> = connection
-            .xread_options(&[&self.stream], &[">"], &options)
-            .await
-            .or_else(|e| self.recreate_on_missing_group::<()>(e).map(|()| None))?;
-        let entry = reply
-            .and_then(|reply| reply.keys.into_iter().next())
-            .and_then(|key| key.ids.into_iter().next());
-        Ok(entry.map(|entry| Self::delivery(entry.id, &entry.map)))
+    /// A consumer named `name` with a connection of its own. Names should be
+    /// stable across restarts, so a restarted worker resumes its own pending jobs.
+    pub async fn consumer(&self, name: impl Into<String>) -> Result<Consumer> {
+        Ok(Consumer {
+            queue: self.clone(),
+            name: name.into(),
+            connection: connect(&self.client, MAX_BLOCK + Duration::from_secs(5)).await?,
+        })
     }
 
     /// A Redis restart without persistence loses the group; recreate it so the
@@ -173,5 +160,59 @@ impl Queue {
 
     pub async fn is_empty(&self) -> Result<bool> {
         Ok(self.len().await? == 0)
+    }
+}
+
+async fn connect(client: &redis::Client, response_timeout: Duration) -> Result<ConnectionManager> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Duration::from_secs(5))
+        .set_response_timeout(response_timeout);
+    Ok(ConnectionManager::new_with_config(client.clone(), config).await?)
+}
+
+/// One worker slot reading the queue.
+pub struct Consumer {
+    queue: Queue,
+    name: String,
+    connection: ConnectionManager,
+}
+
+impl Consumer {
+    /// Next job: first one abandoned by a dead consumer, else a new one,
+    /// waiting up to `block` (at most five seconds) for it.
+    pub async fn pop(&mut self, block: Duration) -> Result<Option<Delivery>> {
+        let queue = &self.queue;
+        let claimed: StreamAutoClaimReply = self
+            .connection
+            .xautoclaim_options(
+                &queue.stream,
+                &queue.group,
+                &self.name,
+                u64::try_from(queue.claim_after.as_millis()).unwrap_or(u64::MAX),
+                "0-0",
+                StreamAutoClaimOptions::default().count(1),
+            )
+            .await
+            .or_else(|e| queue.recreate_on_missing_group(e))?;
+        if let Some(entry) = claimed.claimed.into_iter().next() {
+            return Ok(Some(Queue::delivery(entry.id, &entry.map)));
+        }
+        let options = StreamReadOptions::default()
+            .group(&queue.group, &self.name)
+            .count(1)
+            .block(usize::try_from(block.min(MAX_BLOCK).as_millis()).unwrap_or(1000));
+        let reply: Option<StreamReadReply> = self
+            .connection
+            .xread_options(&[&queue.stream], &[">"], &options)
+            .await
+            .or_else(|e| queue.recreate_on_missing_group::<()>(e).map(|()| None))?;
+        let entry = reply
+            .and_then(|reply| reply.keys.into_iter().next())
+            .and_then(|key| key.ids.into_iter().next());
+        Ok(entry.map(|entry| Queue::delivery(entry.id, &entry.map)))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
     }
 }

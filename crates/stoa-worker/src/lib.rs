@@ -6,6 +6,7 @@ use std::time::Duration;
 use stoa_db::PgPool;
 use stoa_queue::{Job, Queue};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Name of the main job queue.
 pub const DEFAULT_QUEUE: &str = "default";
@@ -32,10 +33,10 @@ impl Worker {
         for index in 0..self.concurrency.max(1) {
             let worker = self.clone();
             let shutdown = shutdown.clone();
-            // Consumer names are stable per process and slot, so a restarted
+            // Consumer names are stable per host and slot, so a restarted
             // worker resumes its own pending entries at once.
-            let consumer = format!("{}-{}", std::process::id(), index);
-            consumers.spawn(async move { worker.consume(consumer, shutdown).await });
+            let name = format!("{}-{}", hostname(), index);
+            consumers.spawn(async move { worker.consume(name, shutdown).await });
         }
         let housekeeping = {
             let worker = self.clone();
@@ -47,32 +48,28 @@ impl Worker {
         tracing::info!("worker stopped");
     }
 
-    async fn consume(&self, consumer: String, shutdown: CancellationToken) {
+    async fn consume(&self, name: String, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
+        let mut consumer = None;
         while !shutdown.is_cancelled() {
-            let popped = tokio::select! {
-                () = shutdown.cancelled() => break,
-                popped = self.queue.pop(&consumer, Duration::from_secs(1)) => popped,
+            let popped = match consumer.as_mut() {
+                None => match self.queue.consumer(name.clone()).await {
+                    Ok(connected) => {
+                        consumer = Some(connected);
+                        continue;
+                    }
+                    Err(e) => Err(e),
+                },
+                Some(consumer) => tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    popped = consumer.pop(Duration::from_secs(1)) => popped,
+                },
             };
             match popped {
                 Ok(Some(delivery)) => {
                     backoff = Duration::from_millis(100);
                     let span = tracing::info_span!("job", entry = %delivery.entry_id);
-                    let _enter = span.enter();
-                    match delivery.job {
-                        Ok(job) => match self.perform(&job).await {
-                            Ok(()) => tracing::debug!(?job, "job done"),
-                            // Left unacknowledged: it is claimed again later.
-                            Err(e) => {
-                                tracing::warn!(?job, error = %e, "job failed; it will be retried");
-                                continue;
-                            }
-                        },
-                        Err(reason) => tracing::error!(%reason, "dropping unreadable job"),
-                    }
-                    if let Err(e) = self.queue.ack(&delivery.entry_id).await {
-                        tracing::warn!(error = %e, "could not acknowledge job");
-                    }
+                    self.handle(delivery).instrument(span).await;
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -84,6 +81,23 @@ impl Worker {
                     backoff = (backoff * 2).min(Duration::from_secs(10));
                 }
             }
+        }
+    }
+
+    async fn handle(&self, delivery: stoa_queue::Delivery) {
+        match delivery.job {
+            Ok(job) => match self.perform(&job).await {
+                Ok(()) => tracing::debug!(?job, "job done"),
+                // Left unacknowledged: it is claimed again later.
+                Err(e) => {
+                    tracing::warn!(?job, error = %e, "job failed; it will be retried");
+                    return;
+                }
+            },
+            Err(reason) => tracing::error!(%reason, "dropping unreadable job"),
+        }
+        if let Err(e) = self.queue.ack(&delivery.entry_id).await {
+            tracing::warn!(error = %e, "could not acknowledge job");
         }
     }
 
@@ -111,4 +125,12 @@ impl Worker {
             }
         }
     }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "worker".to_owned())
 }

@@ -41,6 +41,8 @@ pub fn router(state: AppState) -> Router {
         .route("/headers/original/missing.png", get(missing_image))
         .route("/health", get(|| async { "OK" }))
         .fallback(not_found)
+        // Clients fall back only on 404, so a wrong method is a 404 too.
+        .method_not_allowed_fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::rate_limit::middleware,

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The test command (CI runs exactly this through .ci/run):
+#   1. PostgreSQL and Redis up (scripts/services.sh);
+#   2. a Python venv at .venv with the pinned client libraries (client tests);
+#   3. cargo fmt --check, clippy with warnings denied, and every test.
+# Exits non-zero on the first failure. Honours CARGO_TARGET_DIR when set.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+ROOT=$PWD
+
+log() { printf '\n[test] %s\n' "$*" >&2; }
+
+log "services"
+scripts/services.sh
+
+# ---------------------------------------------------------------------------
+# Python clients (used by the client tests under tests/clients/)
+# ---------------------------------------------------------------------------
+PY_PACKAGES=("Mastodon.py==2.3.3" "toot==0.52.1")
+VENV=$ROOT/.venv
+
+python_ready() {
+    "$VENV/bin/python" - "${PY_PACKAGES[@]}" <<'PY' >/dev/null 2>&1
+import sys
+from importlib.metadata import version
+for spec in sys.argv[1:]:
+    name, wanted = spec.split("==")
+    if version(name) != wanted:
+        sys.exit(1)
+PY
+}
+
+if ! python_ready; then
+    log "Python venv at .venv"
+    if [[ ! -x $VENV/bin/python ]]; then
+        if ! python3 -m venv "$VENV" 2>/dev/null; then
+            # Debian splits venv/ensurepip into python3-venv.
+            rm -rf "$VENV"
+            sudo_cmd=()
+            [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo -n)
+            "${sudo_cmd[@]}" apt-get update -qq
+            "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv >/dev/null
+            python3 -m venv "$VENV"
+        fi
+    fi
+    "$VENV/bin/python" -m pip install --quiet "${PY_PACKAGES[@]}"
+    python_ready || { echo "[test] the Python clients did not install" >&2; exit 1; }
+fi
+
+# ---------------------------------------------------------------------------
+# Rust
+# ---------------------------------------------------------------------------
+export STOA_TEST_DATABASE_URL=${STOA_TEST_DATABASE_URL:-postgres://stoa:stoa@127.0.0.1:5432/postgres}
+export STOA_TEST_REDIS_URL=${STOA_TEST_REDIS_URL:-redis://127.0.0.1:6379}
+export STOA_TEST_PYTHON=$VENV/bin/python
+
+log "cargo fmt --all --check"
+cargo fmt --all --check
+
+log "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+log "cargo test --workspace"
+cargo test --workspace
+
+log "all checks passed"

@@ -1,0 +1,12 @@
+//! End-to-end tests: each test starts its own Stoa (`TestApp::spawn`) with a
+//! fresh database and talks to it over HTTP, as a Mastodon client would.
+
+mod accounts;
+mod clients;
+mod errors;
+mod instance;
+mod notifications;
+mod oauth;
+mod queue;
+mod statuses;
+mod timelines;
