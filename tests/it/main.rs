@@ -4,6 +4,7 @@
 mod accounts;
 mod clients;
 mod errors;
+mod federation;
 mod instance;
 mod notifications;
 mod oauth;

@@ -20,13 +20,20 @@
 //! What a finished process left behind is swept when a later one starts:
 //! unused databases after five minutes, anything after an hour.
 //!
+//! Federation: [`TestApp::spawn_federated_pair`] starts two instances that
+//! talk to each other over loopback, each on its own `127.0.x.y:80` so that
+//! handles and ids carry no port; deliveries go through the worker, so wait
+//! for their effects with [`eventually`].
+//!
 //! Environment: `STOA_TEST_DATABASE_URL` (an admin connection, default
 //! `postgres://stoa:stoa@127.0.0.1:5432/postgres`), `STOA_TEST_REDIS_URL`
 //! (default `redis://127.0.0.1:6379`), `TEST_LOG=1` to see the server's logs.
 
-use std::net::SocketAddr;
+use std::fmt::Display;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Once;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use reqwest::header::HeaderMap;
@@ -45,6 +52,10 @@ pub use serde_json;
 pub const PASSWORD: &str = "correct horse battery";
 /// Redirect URI of apps made by [`TestApp::create_app_and_token`].
 pub const OOB: &str = "urn:ietf:wg:oauth:2.0:oob";
+/// How long to wait for an asynchronous delivery between two instances.
+pub const FEDERATION_TIMEOUT: Duration = Duration::from_secs(15);
+/// The `Accept` header of an ActivityPub fetch.
+pub const ACTIVITY_JSON: &str = "application/activity+json";
 
 const DEFAULT_DATABASE_URL: &str = "postgres://stoa:stoa@127.0.0.1:5432/postgres";
 const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -265,19 +276,113 @@ impl TestApp {
     /// Spawn with settings changed by `configure`. The address fields
     /// (`http.listen`, `instance.domain`, `instance.url`) are set afterwards.
     pub async fn spawn_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-        match TestApp::try_spawn(configure).await {
+        match TestApp::try_spawn(configure, Listen::AnyPort).await {
             Ok(app) => app,
             Err(e) => panic!("cannot start a test server: {e:#}"),
         }
     }
 
-    async fn try_spawn(configure: impl FnOnce(&mut Settings)) -> anyhow::Result<TestApp> {
+    /// An instance federating with `peers`: it listens on `ip:80`, its
+    /// domain is the bare IP (no port) and its URL `http://{ip}`, and its
+    /// outgoing requests may reach each peer's IP (and nothing else private).
+    /// Panics when `ip:80` cannot be bound; [`TestApp::spawn_federated_pair`]
+    /// picks free addresses itself.
+    pub async fn spawn_federated(ip: Ipv4Addr, peers: &[Ipv4Addr]) -> TestApp {
+        match TestApp::try_spawn_federated(ip, peers).await {
+            Ok(app) => app,
+            Err(e) => panic!("cannot start a federated test server on {ip}: {e:#}"),
+        }
+    }
+
+    /// [`TestApp::spawn_federated`], returning the error instead.
+    pub async fn try_spawn_federated(ip: Ipv4Addr, peers: &[Ipv4Addr]) -> anyhow::Result<TestApp> {
+        let peers: Vec<String> = peers.iter().map(|peer| format!("{peer}/32")).collect();
+        TestApp::try_spawn(
+            |settings| settings.federation.allowed_private_addresses = peers,
+            Listen::Federated(ip),
+        )
+        .await
+    }
+
+    /// Two instances that federate with each other, on random loopback
+    /// addresses (see [`random_loopback_ip`]) so parallel tests do not
+    /// collide; addresses already in use are replaced by others.
+    pub async fn spawn_federated_pair() -> (TestApp, TestApp) {
+        const ATTEMPTS: usize = 10;
+        for attempt in 1..=ATTEMPTS {
+            let ip_a = random_loopback_ip();
+            let ip_b = random_loopback_ip();
+            if ip_a == ip_b {
+                continue;
+            }
+            let last = attempt == ATTEMPTS;
+            let a = match TestApp::try_spawn_federated(ip_a, &[ip_b]).await {
+                Ok(app) => app,
+                Err(e) if !last && is_listen_error(&e) => continue,
+                Err(e) => panic!("cannot start a federated test server on {ip_a}: {e:#}"),
+            };
+            // On failure `a` is dropped: its allow-list names `ip_b`, so both
+            // are started again on new addresses.
+            match TestApp::try_spawn_federated(ip_b, &[ip_a]).await {
+                Ok(b) => return (a, b),
+                Err(e) if !last && is_listen_error(&e) => continue,
+                Err(e) => panic!("cannot start a federated test server on {ip_b}: {e:#}"),
+            }
+        }
+        panic!("no free pair of loopback addresses after {ATTEMPTS} attempts")
+    }
+
+    /// One federating instance without peers, on a random loopback address
+    /// (for tests of the documents it serves).
+    pub async fn spawn_on_loopback() -> TestApp {
+        const ATTEMPTS: usize = 10;
+        for attempt in 1..=ATTEMPTS {
+            let ip = random_loopback_ip();
+            match TestApp::try_spawn_federated(ip, &[]).await {
+                Ok(app) => return app,
+                Err(e) if attempt < ATTEMPTS && is_listen_error(&e) => continue,
+                Err(e) => panic!("cannot start a federated test server on {ip}: {e:#}"),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    async fn try_spawn(
+        configure: impl FnOnce(&mut Settings),
+        listen: Listen,
+    ) -> anyhow::Result<TestApp> {
         init_logging();
+        if let Listen::Federated(ip) = listen {
+            // Cheap check before cloning a database; the server's bind decides.
+            drop(
+                std::net::TcpListener::bind((ip, 80))
+                    .with_context(|| format!("cannot listen on {ip}:80"))?,
+            );
+        }
         let admin_url = admin_database_url();
         let template = template_database(&admin_url).await?;
         let database_name = format!("stoa_test_{}_{}", unix_now(), random_suffix());
         clone_database(&admin_url, &template, &database_name).await?;
-        let database_url = database_url_for(&admin_url, &database_name)?;
+        match TestApp::start(configure, listen, &admin_url, database_name.clone()).await {
+            Ok(app) => Ok(app),
+            Err(e) => {
+                if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
+                    let _ = drop_database(&mut admin, &database_name).await;
+                    let _ = admin.close().await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Start the server on the freshly cloned `database_name`.
+    async fn start(
+        configure: impl FnOnce(&mut Settings),
+        listen: Listen,
+        admin_url: &str,
+        database_name: String,
+    ) -> anyhow::Result<TestApp> {
+        let database_url = database_url_for(admin_url, &database_name)?;
 
         let mut settings =
             Settings::load(None, std::iter::empty()).context("default settings do not load")?;
@@ -291,22 +396,39 @@ impl TestApp {
         settings.worker.concurrency = 2;
         configure(&mut settings);
 
-        // The port is only known once bound; another test may grab a port
-        // between our probe and the server's bind, so retry with a new one.
-        let mut attempt = 0;
-        let app = loop {
-            attempt += 1;
-            let port = free_port()?;
-            settings.http.listen = SocketAddr::from(([127, 0, 0, 1], port));
-            settings.instance.domain = format!("127.0.0.1:{port}");
-            settings.instance.url = Some(format!("http://127.0.0.1:{port}"));
-            match stoa::App::build(settings.clone(), true).await {
-                Ok(app) => break app,
-                Err(e) if attempt < 5 && format!("{e:#}").contains("cannot listen") => continue,
-                Err(e) => return Err(e.context("stoa::App::build")),
+        let app = match listen {
+            Listen::Federated(ip) => {
+                settings.http.listen = SocketAddr::from((ip, 80));
+                settings.instance.domain = ip.to_string();
+                settings.instance.url = Some(format!("http://{ip}"));
+                stoa::App::build(settings.clone(), true)
+                    .await
+                    .context("stoa::App::build")?
+            }
+            // The port is only known once bound; another test may grab a
+            // port between our probe and the server's bind, so retry with a
+            // new one.
+            Listen::AnyPort => {
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let port = free_port()?;
+                    settings.http.listen = SocketAddr::from(([127, 0, 0, 1], port));
+                    settings.instance.domain = format!("127.0.0.1:{port}");
+                    settings.instance.url = Some(format!("http://127.0.0.1:{port}"));
+                    match stoa::App::build(settings.clone(), true).await {
+                        Ok(app) => break app,
+                        Err(e) if attempt < 5 && is_listen_error(&e) => continue,
+                        Err(e) => return Err(e.context("stoa::App::build")),
+                    }
+                }
             }
         };
         let addr = app.local_addr();
+        let base_url = match listen {
+            Listen::Federated(ip) => format!("http://{ip}"),
+            Listen::AnyPort => format!("http://{addr}"),
+        };
         let shutdown = Shutdown::new();
         tokio::spawn(app.run(shutdown.clone()));
 
@@ -316,7 +438,7 @@ impl TestApp {
             .await
             .context("cannot connect to the test database")?;
         Ok(TestApp {
-            base_url: format!("http://{addr}"),
+            base_url,
             addr,
             settings,
             database_url,
@@ -326,6 +448,21 @@ impl TestApp {
             shutdown,
             client_app: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// The domain of handles on this instance (`alice@{domain}`).
+    pub fn domain(&self) -> &str {
+        &self.settings.instance.domain
+    }
+
+    /// `username@domain` of a local user, as other servers write it.
+    pub fn acct(&self, user: &Session) -> String {
+        format!("{}@{}", user.username, self.domain())
+    }
+
+    /// The ActivityPub id of a local user (`{url}/users/{username}`).
+    pub fn actor_uri(&self, user: &Session) -> String {
+        self.url(&format!("/users/{}", user.username))
     }
 
     /// A client like [`TestApp::client`] but with its own, empty cookie jar:
@@ -386,6 +523,15 @@ impl TestApp {
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
         self.send(self.request(Method::GET, path, token)).await
+    }
+
+    /// An unsigned ActivityPub fetch: GET with `Accept: application/activity+json`.
+    pub async fn get_activity(&self, path: &str) -> Response {
+        self.send(
+            self.request(Method::GET, path, None)
+                .header("accept", ACTIVITY_JSON),
+        )
+        .await
     }
 
     /// POST without a body (`/favourite`, `/follow`, …).
@@ -598,6 +744,82 @@ fn string_field(value: &Value, key: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no string {key:?} in {value}"))
         .to_owned()
+}
+
+/// Where a test server listens.
+#[derive(Debug, Clone, Copy)]
+enum Listen {
+    /// `127.0.0.1` on a free port; the domain carries the port.
+    AnyPort,
+    /// `ip:80`; the domain is the bare IP.
+    Federated(Ipv4Addr),
+}
+
+/// Whether starting a server failed because its address was taken.
+fn is_listen_error(error: &anyhow::Error) -> bool {
+    format!("{error:#}").contains("cannot listen")
+}
+
+/// A random address in `127.0.{1..=250}.{2..=250}`: all of 127/8 is loopback
+/// on Linux, so each federated test server gets its own address and port 80.
+pub fn random_loopback_ip() -> Ipv4Addr {
+    Ipv4Addr::new(
+        127,
+        0,
+        rand::random_range(1..=250),
+        rand::random_range(2..=250),
+    )
+}
+
+/// What an [`eventually`] probe reports: `Some`/`Ok` ends the wait; `None` or
+/// `Err(what was seen)` tries again, and the last error is shown on timeout.
+pub trait Probe {
+    type Output;
+    fn into_result(self) -> Result<Self::Output, Option<String>>;
+}
+
+impl<T> Probe for Option<T> {
+    type Output = T;
+    fn into_result(self) -> Result<T, Option<String>> {
+        self.ok_or(None)
+    }
+}
+
+impl<T, E: Display> Probe for Result<T, E> {
+    type Output = T;
+    fn into_result(self) -> Result<T, Option<String>> {
+        self.map_err(|e| Some(e.to_string()))
+    }
+}
+
+/// Run `probe` every 50 ms until it yields a value, and return it; panic
+/// after `timeout`, naming `what` was awaited and the last thing seen.
+///
+/// ```ignore
+/// let status = eventually("bob's post in alice's home", FEDERATION_TIMEOUT, || async {
+///     home(&a, &alice).await.into_iter().find(|s| s["uri"] == uri)
+/// })
+/// .await;
+/// ```
+pub async fn eventually<P, F, Fut>(what: &str, timeout: Duration, mut probe: F) -> P::Output
+where
+    P: Probe,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = P>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        match probe().await.into_result() {
+            Ok(value) => return value,
+            Err(last) if Instant::now() >= deadline => match last {
+                Some(last) => {
+                    panic!("timed out after {timeout:?} waiting for {what}; last seen: {last}")
+                }
+                None => panic!("timed out after {timeout:?} waiting for {what}"),
+            },
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
 }
 
 fn unix_now() -> u64 {

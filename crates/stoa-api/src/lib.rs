@@ -11,6 +11,7 @@ mod auth;
 mod entities;
 mod error;
 mod extract;
+mod federation;
 mod html;
 mod pagination;
 mod params;
@@ -29,7 +30,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 
 pub use axum::Router;
 pub use error::ApiError;
-pub use state::AppState;
+pub use state::{outbound_client, AppState};
 
 /// Version reported to clients: Mastodon's API level first, so that clients
 /// that gate features on it (Mastodon.py, toot) parse it.

@@ -13,10 +13,11 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub settings: Settings,
     pub pool: PgPool,
-    /// For enqueueing background jobs; later issues use it for deliveries.
-    #[allow(dead_code)]
+    /// Background jobs (delivery signals).
     pub queue: Queue,
     pub redis: ConnectionManager,
+    /// The only way to reach other servers (address checks, limits).
+    pub outbound: stoa_outbound::Client,
     /// Public base URL without a trailing slash.
     pub base_url: String,
 }
@@ -26,15 +27,17 @@ impl AppState {
         settings: Settings,
         pool: PgPool,
         queue: Queue,
-    ) -> Result<AppState, redis::RedisError> {
+    ) -> Result<AppState, StateError> {
         let redis =
             ConnectionManager::new(redis::Client::open(settings.redis.url.as_str())?).await?;
         let base_url = settings.public_url();
+        let outbound = outbound_client(&settings)?;
         Ok(AppState(Arc::new(Shared {
             settings,
             pool,
             queue,
             redis,
+            outbound,
             base_url,
         })))
     }
@@ -47,6 +50,31 @@ impl AppState {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("outbound HTTP client: {0}")]
+    Outbound(#[from] stoa_outbound::Error),
+}
+
+/// The outbound client as the settings describe it.
+pub fn outbound_client(settings: &Settings) -> Result<stoa_outbound::Client, stoa_outbound::Error> {
+    let mut config = stoa_outbound::Config::new(format!(
+        "Stoa/{} (+{})",
+        crate::STOA_VERSION,
+        settings.public_url()
+    ));
+    config.allow_http = settings.development.allow_http;
+    config.allowed_private = settings
+        .federation
+        .allowed_private_addresses
+        .iter()
+        .filter_map(|cidr| stoa_config::parse_cidr(cidr))
+        .collect();
+    stoa_outbound::Client::new(config)
 }
 
 impl Deref for AppState {

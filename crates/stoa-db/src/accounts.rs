@@ -28,6 +28,16 @@ pub struct Account {
     pub last_status_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub actor_type: String,
+    pub inbox_url: Option<String>,
+    pub shared_inbox_url: Option<String>,
+    pub outbox_url: Option<String>,
+    pub followers_url: Option<String>,
+    pub following_url: Option<String>,
+    pub featured_url: Option<String>,
+    pub key_id: Option<String>,
+    pub public_key_pem: Option<String>,
+    pub fetched_at: Option<DateTime<Utc>>,
 }
 
 impl Account {
@@ -56,7 +66,9 @@ pub struct ProfileField {
 
 const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.domain, a.display_name, a.note, a.note_source, \
     a.fields, a.locked, a.bot, a.discoverable, a.indexable, a.hide_collections, a.uri, a.url, \
-    a.followers_count, a.following_count, a.statuses_count, a.last_status_at, a.created_at, a.updated_at";
+    a.followers_count, a.following_count, a.statuses_count, a.last_status_at, a.created_at, a.updated_at, \
+    a.actor_type, a.inbox_url, a.shared_inbox_url, a.outbox_url, a.followers_url, a.following_url, \
+    a.featured_url, a.key_id, a.public_key_pem, a.fetched_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
@@ -387,4 +399,186 @@ pub async fn count_active_users(db: impl PgExecutor<'_>, days: i32) -> Result<i6
     .bind(days)
     .fetch_one(db)
     .await?)
+}
+
+pub async fn find_by_uri(db: impl PgExecutor<'_>, uri: &str) -> Result<Option<Account>> {
+    let query = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.uri = $1");
+    Ok(sqlx::query_as(&query).bind(uri).fetch_optional(db).await?)
+}
+
+pub async fn find_by_key_id(db: impl PgExecutor<'_>, key_id: &str) -> Result<Option<Account>> {
+    let query = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.key_id = $1");
+    Ok(sqlx::query_as(&query)
+        .bind(key_id)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// The private key of a local account, if it has one yet.
+pub async fn private_key(db: impl PgExecutor<'_>, account_id: i64) -> Result<Option<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT private_key_pem FROM accounts WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}
+
+/// Give a local account its key pair and actor endpoints, unless a
+/// concurrent request already did; returns the stored private key.
+pub async fn set_keys(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    endpoints: &LocalEndpoints<'_>,
+    public_key_pem: &str,
+    private_key_pem: &str,
+) -> Result<String> {
+    Ok(sqlx::query_scalar(
+        "UPDATE accounts SET private_key_pem = coalesce(private_key_pem, $2), \
+         public_key_pem = CASE WHEN private_key_pem IS NULL THEN $3 ELSE public_key_pem END, \
+         key_id = $4, inbox_url = $5, shared_inbox_url = $6, outbox_url = $7, followers_url = $8, \
+         following_url = $9, featured_url = $10 WHERE id = $1 RETURNING private_key_pem",
+    )
+    .bind(account_id)
+    .bind(private_key_pem)
+    .bind(public_key_pem)
+    .bind(endpoints.key_id)
+    .bind(endpoints.inbox)
+    .bind(endpoints.shared_inbox)
+    .bind(endpoints.outbox)
+    .bind(endpoints.followers)
+    .bind(endpoints.following)
+    .bind(endpoints.featured)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Where a local actor's collections and inbox live.
+pub struct LocalEndpoints<'a> {
+    pub key_id: &'a str,
+    pub inbox: &'a str,
+    pub shared_inbox: &'a str,
+    pub outbox: &'a str,
+    pub followers: &'a str,
+    pub following: &'a str,
+    pub featured: &'a str,
+}
+
+/// A remote actor as its document describes it.
+pub struct RemoteAccount<'a> {
+    pub uri: &'a str,
+    pub url: &'a str,
+    pub username: &'a str,
+    pub domain: &'a str,
+    pub actor_type: &'a str,
+    pub display_name: &'a str,
+    pub note: &'a str,
+    pub fields: Vec<ProfileField>,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: bool,
+    pub indexable: bool,
+    pub inbox_url: &'a str,
+    pub shared_inbox_url: Option<&'a str>,
+    pub outbox_url: Option<&'a str>,
+    pub followers_url: Option<&'a str>,
+    pub following_url: Option<&'a str>,
+    pub featured_url: Option<&'a str>,
+    pub key_id: &'a str,
+    pub public_key_pem: &'a str,
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// Insert or refresh a remote account, keyed by its actor URI.
+pub async fn upsert_remote(db: impl PgExecutor<'_>, remote: RemoteAccount<'_>) -> Result<Account> {
+    let query = format!(
+        "INSERT INTO accounts AS a (uri, url, username, domain, actor_type, display_name, note, fields, \
+           locked, bot, discoverable, indexable, inbox_url, shared_inbox_url, outbox_url, followers_url, \
+           following_url, featured_url, key_id, public_key_pem, created_at, fetched_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+           coalesce($21, now()), now()) \
+         ON CONFLICT (uri) DO UPDATE SET url = $2, display_name = $6, note = $7, fields = $8, \
+           locked = $9, bot = $10, discoverable = $11, indexable = $12, inbox_url = $13, \
+           shared_inbox_url = $14, outbox_url = $15, followers_url = $16, following_url = $17, \
+           featured_url = $18, key_id = $19, public_key_pem = $20, actor_type = $5, fetched_at = now(), \
+           updated_at = now() \
+         RETURNING {ACCOUNT_COLUMNS}"
+    );
+    sqlx::query_as(&query)
+        .bind(remote.uri)
+        .bind(remote.url)
+        .bind(remote.username)
+        .bind(remote.domain)
+        .bind(remote.actor_type)
+        .bind(remote.display_name)
+        .bind(remote.note)
+        .bind(sqlx::types::Json(remote.fields))
+        .bind(remote.locked)
+        .bind(remote.bot)
+        .bind(remote.discoverable)
+        .bind(remote.indexable)
+        .bind(remote.inbox_url)
+        .bind(remote.shared_inbox_url)
+        .bind(remote.outbox_url)
+        .bind(remote.followers_url)
+        .bind(remote.following_url)
+        .bind(remote.featured_url)
+        .bind(remote.key_id)
+        .bind(remote.public_key_pem)
+        .bind(remote.created_at)
+        .fetch_one(db)
+        .await
+        .map_err(|e| conflict_on(e, "accounts_username_domain", "username"))
+}
+
+/// Delete a remote account and everything it owns (a federated `Delete` of the actor).
+pub async fn delete_remote(db: impl PgExecutor<'_>, account_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM accounts WHERE id = $1 AND domain IS NOT NULL")
+        .bind(account_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// The inboxes that reach every remote follower of `account_id`: one shared
+/// inbox per server when it has one.
+pub async fn follower_inboxes(db: impl PgExecutor<'_>, account_id: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT coalesce(a.shared_inbox_url, a.inbox_url) FROM follows f \
+         JOIN accounts a ON a.id = f.account_id \
+         WHERE f.target_account_id = $1 AND a.domain IS NOT NULL \
+         AND coalesce(a.shared_inbox_url, a.inbox_url) IS NOT NULL",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// How many remote servers we know accounts on (NodeInfo, instance stats).
+pub async fn count_remote_domains(db: impl PgExecutor<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT count(DISTINCT lower(domain)) FROM accounts WHERE domain IS NOT NULL",
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// The server's own actor (type Application), which signs fetches. Idempotent.
+pub async fn create_instance_actor(
+    db: impl PgExecutor<'_>,
+    username: &str,
+    uri: &str,
+    url: &str,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO accounts (username, uri, url, actor_type, locked, discoverable, indexable) \
+         VALUES ($1, $2, $3, 'Application', true, false, false) ON CONFLICT DO NOTHING",
+    )
+    .bind(username)
+    .bind(uri)
+    .bind(url)
+    .execute(db)
+    .await?;
+    Ok(())
 }

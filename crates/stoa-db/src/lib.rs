@@ -6,6 +6,7 @@
 //! caller inside one transaction.
 
 pub mod accounts;
+pub mod federation;
 pub mod notifications;
 pub mod oauth;
 pub mod social;

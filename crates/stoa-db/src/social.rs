@@ -5,22 +5,25 @@ use sqlx::{PgExecutor, QueryBuilder};
 use crate::{Cursored, Page, Result, Tx};
 
 /// Create a follow; false if it already existed. Counters move with it.
+/// `uri` is the id of the Follow activity, when one federated.
 pub async fn follow(
     tx: &mut Tx<'_>,
     account_id: i64,
     target_id: i64,
     show_reblogs: bool,
     notify: bool,
+    uri: Option<&str>,
 ) -> Result<bool> {
     let inserted = sqlx::query(
-        "INSERT INTO follows (account_id, target_account_id, show_reblogs, notify) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (account_id, target_account_id) DO UPDATE SET show_reblogs = $3, notify = $4 \
-         RETURNING (xmax = 0) AS inserted",
+        "INSERT INTO follows (account_id, target_account_id, show_reblogs, notify, uri) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (account_id, target_account_id) DO UPDATE SET show_reblogs = $3, notify = $4, \
+         uri = coalesce($5, follows.uri) RETURNING (xmax = 0) AS inserted",
     )
     .bind(account_id)
     .bind(target_id)
     .bind(show_reblogs)
     .bind(notify)
+    .bind(uri)
     .fetch_one(&mut **tx)
     .await?;
     let inserted: bool = sqlx::Row::try_get(&inserted, "inserted")?;
@@ -53,29 +56,39 @@ pub async fn request_follow(
     target_id: i64,
     show_reblogs: bool,
     notify: bool,
+    uri: Option<&str>,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO follow_requests (account_id, target_account_id, show_reblogs, notify) \
-         VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, target_account_id) DO NOTHING",
+        "INSERT INTO follow_requests (account_id, target_account_id, show_reblogs, notify, uri) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (account_id, target_account_id) DO NOTHING",
     )
     .bind(account_id)
     .bind(target_id)
     .bind(show_reblogs)
     .bind(notify)
+    .bind(uri)
     .execute(&mut **tx)
     .await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Remove a pending request, returning its (show_reblogs, notify) if there was one.
+/// A pending request, taken: its options and the Follow activity's id.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TakenRequest {
+    pub show_reblogs: bool,
+    pub notify: bool,
+    pub uri: Option<String>,
+}
+
+/// Remove a pending request, returning it if there was one.
 pub async fn take_follow_request(
     tx: &mut Tx<'_>,
     account_id: i64,
     target_id: i64,
-) -> Result<Option<(bool, bool)>> {
+) -> Result<Option<TakenRequest>> {
     Ok(sqlx::query_as(
         "DELETE FROM follow_requests WHERE account_id = $1 AND target_account_id = $2 \
-         RETURNING show_reblogs, notify",
+         RETURNING show_reblogs, notify, uri",
     )
     .bind(account_id)
     .bind(target_id)
@@ -136,13 +149,20 @@ async fn cursored(
     ))
 }
 
-/// Favourite a status; false if already favourited.
-pub async fn favourite(tx: &mut Tx<'_>, account_id: i64, status_id: i64) -> Result<bool> {
+/// Favourite a status; false if already favourited. `uri` is the Like's id
+/// when it came from another server.
+pub async fn favourite(
+    tx: &mut Tx<'_>,
+    account_id: i64,
+    status_id: i64,
+    uri: Option<&str>,
+) -> Result<bool> {
     let done = sqlx::query(
-        "INSERT INTO favourites (account_id, status_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        "INSERT INTO favourites (account_id, status_id, uri) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(account_id)
     .bind(status_id)
+    .bind(uri)
     .execute(&mut **tx)
     .await?;
     let added = done.rows_affected() == 1;
@@ -265,5 +285,58 @@ pub async fn relationships(
     .bind(account_id)
     .bind(target_ids)
     .fetch_all(db)
+    .await?)
+}
+
+/// The follow of `target_id` by `account_id`, with its activity id.
+pub async fn follow_uri(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    target_id: i64,
+) -> Result<Option<Option<String>>> {
+    Ok(sqlx::query_scalar(
+        "SELECT uri FROM follows WHERE account_id = $1 AND target_account_id = $2",
+    )
+    .bind(account_id)
+    .bind(target_id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The status a remote Like with this id favourited, for Undo.
+pub async fn favourite_by_uri(db: impl PgExecutor<'_>, uri: &str) -> Result<Option<(i64, i64)>> {
+    Ok(
+        sqlx::query_as("SELECT account_id, status_id FROM favourites WHERE uri = $1")
+            .bind(uri)
+            .fetch_optional(db)
+            .await?,
+    )
+}
+
+/// Local accounts whose request to follow `target_id` was the Follow `uri`
+/// (an Accept that names our Follow only by id).
+pub async fn requesters_by_uri(
+    db: impl PgExecutor<'_>,
+    target_id: i64,
+    uri: &str,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT account_id FROM follow_requests WHERE target_account_id = $1 AND uri = $2 \
+         UNION SELECT account_id FROM follows WHERE target_account_id = $1 AND uri = $2",
+    )
+    .bind(target_id)
+    .bind(uri)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Whether anyone on this server follows `account_id`.
+pub async fn has_local_follower(db: impl PgExecutor<'_>, account_id: i64) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM follows f JOIN users u ON u.account_id = f.account_id \
+         WHERE f.target_account_id = $1)",
+    )
+    .bind(account_id)
+    .fetch_one(db)
     .await?)
 }

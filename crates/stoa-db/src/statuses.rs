@@ -51,6 +51,24 @@ pub async fn next_id(db: impl PgExecutor<'_>) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT stoa_id()").fetch_one(db).await?)
 }
 
+/// An id for a status published at `at` (remote statuses sort by when they
+/// were written, not when they arrived).
+pub async fn next_id_at(db: impl PgExecutor<'_>, at: DateTime<Utc>) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT stoa_id($1)")
+        .bind(at)
+        .fetch_one(db)
+        .await?)
+}
+
+pub async fn set_created_at(db: impl PgExecutor<'_>, id: i64, at: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE statuses SET created_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 pub struct NewStatus<'a> {
     pub id: i64,
     pub uri: &'a str,
@@ -145,6 +163,11 @@ pub async fn set_tags(tx: &mut Tx<'_>, status_id: i64, tags: &[(String, String)]
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Status>> {
     let query = format!("SELECT {COLUMNS} FROM statuses s WHERE s.id = $1");
     Ok(sqlx::query_as(&query).bind(id).fetch_optional(db).await?)
+}
+
+pub async fn find_by_uri(db: impl PgExecutor<'_>, uri: &str) -> Result<Option<Status>> {
+    let query = format!("SELECT {COLUMNS} FROM statuses s WHERE s.uri = $1");
+    Ok(sqlx::query_as(&query).bind(uri).fetch_optional(db).await?)
 }
 
 /// A status if `viewer` may see it; None both when it does not exist and when

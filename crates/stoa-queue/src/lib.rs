@@ -35,6 +35,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Job {
     /// Remove expired authorization codes, sessions and idempotency keys.
     Cleanup,
+    /// Send the row of `deliveries` with this id (Postgres holds the payload).
+    Deliver { delivery_id: i64 },
 }
 
 /// A job handed to a consumer, to be acknowledged once done.

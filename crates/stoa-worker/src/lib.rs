@@ -1,6 +1,10 @@
-//! The background worker: drains the Redis job queue and runs periodic
-//! housekeeping. Runs inside `stoa serve` by default, or alone as `stoa worker`.
+//! The background worker: drains the Redis job queue (deliveries to other
+//! servers, cleanup) and runs periodic housekeeping. Runs inside `stoa serve`
+//! by default, or alone as `stoa worker`.
 
+mod delivery;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use stoa_db::PgPool;
@@ -18,12 +22,39 @@ pub struct Worker {
     pub concurrency: usize,
     /// Interval of housekeeping (expired codes, sessions, idempotency keys).
     pub cleanup_every: Duration,
+    /// Interval of the sweep that re-signals due deliveries (retries, and
+    /// signals lost with a Redis restart).
+    pub sweep_every: Duration,
+    pub outbound: stoa_outbound::Client,
+    pub deliveries: Arc<delivery::DeliveryState>,
+}
+
+impl Worker {
+    pub fn new(
+        pool: PgPool,
+        queue: Queue,
+        outbound: stoa_outbound::Client,
+        concurrency: usize,
+    ) -> Worker {
+        Worker {
+            pool,
+            queue,
+            concurrency,
+            cleanup_every: Duration::from_secs(600),
+            sweep_every: Duration::from_secs(5),
+            outbound,
+            deliveries: Arc::default(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error(transparent)]
     Database(#[from] stoa_db::Error),
+    /// The job can never succeed; it is dropped.
+    #[error("cannot be sent: {0}")]
+    Unsendable(&'static str),
 }
 
 impl Worker {
@@ -109,17 +140,24 @@ impl Worker {
                 tracing::info!(removed, "cleanup done");
                 Ok(())
             }
+            Job::Deliver { delivery_id } => self.deliver(*delivery_id).await,
         }
     }
 
     async fn housekeeping(&self, shutdown: CancellationToken) {
-        let mut interval = tokio::time::interval(self.cleanup_every);
+        let mut cleanup = tokio::time::interval(self.cleanup_every);
+        let mut sweep = tokio::time::interval(self.sweep_every);
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
-                _ = interval.tick() => {
+                _ = cleanup.tick() => {
                     if let Err(e) = self.queue.push(&Job::Cleanup).await {
                         tracing::warn!(error = %e, "could not schedule cleanup");
+                    }
+                }
+                _ = sweep.tick() => {
+                    if let Err(e) = self.sweep_deliveries().await {
+                        tracing::warn!(error = %e, "delivery sweep failed");
                     }
                 }
             }

@@ -4,7 +4,6 @@
 pub mod admin;
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use anyhow::Context;
 use stoa_config::Settings;
@@ -34,12 +33,16 @@ impl App {
         let listener = tokio::net::TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.http.listen))?;
-        let worker = (with_worker && settings.worker.embedded).then(|| stoa_worker::Worker {
-            pool: pool.clone(),
-            queue: queue.clone(),
-            concurrency: settings.worker.concurrency,
-            cleanup_every: Duration::from_secs(600),
-        });
+        let worker = if with_worker && settings.worker.embedded {
+            Some(stoa_worker::Worker::new(
+                pool.clone(),
+                queue.clone(),
+                stoa_api::outbound_client(&settings)?,
+                settings.worker.concurrency,
+            ))
+        } else {
+            None
+        };
         let state = stoa_api::AppState::new(settings, pool, queue)
             .await
             .context("cannot set up the HTTP API")?;
@@ -101,12 +104,12 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> anyh
         anyhow::bail!("the database schema is not up to date: run `stoa migrate` first");
     }
     let queue = open_queue(&settings).await?;
-    stoa_worker::Worker {
+    stoa_worker::Worker::new(
         pool,
         queue,
-        concurrency: settings.worker.concurrency,
-        cleanup_every: Duration::from_secs(600),
-    }
+        stoa_api::outbound_client(&settings)?,
+        settings.worker.concurrency,
+    )
     .run(shutdown)
     .await;
     Ok(())

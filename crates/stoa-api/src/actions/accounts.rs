@@ -114,6 +114,7 @@ pub async fn create(
     new: NewAccount<'_>,
 ) -> ApiResult<Account> {
     let password_hash = auth::hash_password(new.password)?;
+    let key_pair = crate::federation::keys::generate().await?;
     let mut tx = pool.begin().await.map_err(stoa_db::Error::from)?;
     let created = stoa_db::accounts::create_local(
         &mut tx,
@@ -141,6 +142,7 @@ pub async fn create(
         }}))),
         Err(other) => return Err(other.into()),
     };
+    crate::federation::keys::assign(&mut *tx, base_url, &account, key_pair).await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
     Ok(account)
 }

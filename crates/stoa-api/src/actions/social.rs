@@ -4,6 +4,7 @@ use stoa_db::accounts::Account;
 use stoa_domain::NotificationType;
 
 use crate::error::{ApiError, ApiResult};
+use crate::federation::publish;
 use crate::state::AppState;
 
 /// Follow `target`, or ask to when it is locked. Following again updates the
@@ -23,8 +24,27 @@ pub async fn follow(
         .await?
         .first()
         .is_some_and(|relationship| relationship.following);
-    if already_following || !target.locked {
-        if stoa_db::social::follow(&mut tx, follower.id, target.id, show_reblogs, notify).await? {
+    let mut deliveries = Vec::new();
+    if !target.is_local() && !already_following {
+        // A remote follow stays a request until the other server accepts it.
+        let follow_id = publish::new_follow_id(state, follower);
+        if stoa_db::social::request_follow(
+            &mut tx,
+            follower.id,
+            target.id,
+            show_reblogs,
+            notify,
+            Some(&follow_id),
+        )
+        .await?
+        {
+            let outgoing = publish::follow(state, follower, target, &follow_id, false).await?;
+            deliveries = publish::enqueue(&mut tx, outgoing).await?;
+        }
+    } else if already_following || !target.locked {
+        if stoa_db::social::follow(&mut tx, follower.id, target.id, show_reblogs, notify, None)
+            .await?
+        {
             stoa_db::notifications::notify(
                 &mut *tx,
                 target.id,
@@ -34,8 +54,15 @@ pub async fn follow(
             )
             .await?;
         }
-    } else if stoa_db::social::request_follow(&mut tx, follower.id, target.id, show_reblogs, notify)
-        .await?
+    } else if stoa_db::social::request_follow(
+        &mut tx,
+        follower.id,
+        target.id,
+        show_reblogs,
+        notify,
+        None,
+    )
+    .await?
     {
         stoa_db::notifications::notify(
             &mut *tx,
@@ -47,17 +74,19 @@ pub async fn follow(
         .await?;
     }
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    publish::signal(state, deliveries).await;
     Ok(())
 }
 
 /// Stop following, or withdraw a pending request.
 pub async fn unfollow(state: &AppState, follower: &Account, target: &Account) -> ApiResult<()> {
     let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
-    stoa_db::social::unfollow(&mut tx, follower.id, target.id).await?;
-    if stoa_db::social::take_follow_request(&mut tx, follower.id, target.id)
+    let follow_uri = stoa_db::social::follow_uri(&mut *tx, follower.id, target.id)
         .await?
-        .is_some()
-    {
+        .flatten();
+    let was_following = stoa_db::social::unfollow(&mut tx, follower.id, target.id).await?;
+    let request = stoa_db::social::take_follow_request(&mut tx, follower.id, target.id).await?;
+    if request.is_some() {
         stoa_db::notifications::withdraw(
             &mut *tx,
             target.id,
@@ -67,7 +96,16 @@ pub async fn unfollow(state: &AppState, follower: &Account, target: &Account) ->
         )
         .await?;
     }
+    let mut deliveries = Vec::new();
+    if !target.is_local() && (was_following || request.is_some()) {
+        let follow_id = follow_uri
+            .or_else(|| request.and_then(|r| r.uri))
+            .unwrap_or_else(|| publish::new_follow_id(state, follower));
+        let outgoing = publish::follow(state, follower, target, &follow_id, true).await?;
+        deliveries = publish::enqueue(&mut tx, outgoing).await?;
+    }
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    publish::signal(state, deliveries).await;
     Ok(())
 }
 
@@ -79,7 +117,7 @@ pub async fn answer_follow_request(
     accept: bool,
 ) -> ApiResult<()> {
     let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
-    let Some((show_reblogs, notify)) =
+    let Some(request) =
         stoa_db::social::take_follow_request(&mut tx, requester_id, target.id).await?
     else {
         return Err(ApiError::not_found());
@@ -93,8 +131,25 @@ pub async fn answer_follow_request(
     )
     .await?;
     if accept {
-        stoa_db::social::follow(&mut tx, requester_id, target.id, show_reblogs, notify).await?;
+        stoa_db::social::follow(
+            &mut tx,
+            requester_id,
+            target.id,
+            request.show_reblogs,
+            request.notify,
+            request.uri.as_deref(),
+        )
+        .await?;
+    }
+    let mut deliveries = Vec::new();
+    if let Some(follow_id) = &request.uri {
+        if let Some(requester) = stoa_db::accounts::find(&mut *tx, requester_id).await? {
+            let outgoing =
+                publish::answer_follow(state, target, &requester, follow_id, accept).await?;
+            deliveries = publish::enqueue(&mut tx, outgoing).await?;
+        }
     }
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    publish::signal(state, deliveries).await;
     Ok(())
 }

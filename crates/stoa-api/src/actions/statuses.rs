@@ -8,6 +8,7 @@ use stoa_domain::text::{self, MentionToken, ResolvedMention};
 use stoa_domain::{NotificationType, Visibility};
 
 use crate::error::{ApiError, ApiResult};
+use crate::federation::publish;
 use crate::state::AppState;
 
 /// What a client sent to post or edit a status.
@@ -67,13 +68,19 @@ pub async fn render(state: &AppState, source: &str) -> ApiResult<Rendered> {
             .domain
             .as_deref()
             .is_none_or(|domain| domain.eq_ignore_ascii_case(&our_domain));
-        if !local {
-            // Remote mentions are resolved once federation exists.
-            continue;
-        }
-        if let Some(account) =
+        let found = if local {
             stoa_db::accounts::find_by_username(&state.pool, &token.username, None).await?
-        {
+        } else {
+            let domain = token.domain.as_deref().unwrap_or_default();
+            // An unreachable server leaves the mention as plain text.
+            let lookup =
+                crate::federation::resolve::account_by_acct(state, &token.username, domain);
+            match tokio::time::timeout(std::time::Duration::from_secs(10), lookup).await {
+                Ok(Ok(account)) => Some(account),
+                _ => None,
+            }
+        };
+        if let Some(account) = found {
             resolved.insert(
                 (
                     token.username.to_lowercase(),
@@ -202,7 +209,10 @@ pub async fn create(
             Err(other) => return Err(other.into()),
         }
     }
+    let outgoing = publish::create_status(state, &mut tx, author, &status).await?;
+    let deliveries = publish::enqueue(&mut tx, outgoing).await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    publish::signal(state, deliveries).await;
     Ok(status)
 }
 
@@ -260,18 +270,41 @@ pub async fn edit(
         )
         .await?;
     }
+    let outgoing = publish::update_status(state, &mut tx, author, &updated).await?;
+    let deliveries = publish::enqueue(&mut tx, outgoing).await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    publish::signal(state, deliveries).await;
     Ok(updated)
 }
 
-/// Delete an own status (and its boosts), keeping every counter right.
+/// Delete a status (and its boosts), keeping every counter right. A local
+/// status's deletion is federated; a remote one is only removed here.
 pub async fn delete(state: &AppState, status: &Status) -> ApiResult<()> {
     let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
+    let outgoing = if status.local {
+        match stoa_db::accounts::find(&mut *tx, status.account_id).await? {
+            Some(author) => publish::delete_status(state, &mut tx, &author, status).await?,
+            None => None,
+        }
+    } else {
+        None
+    };
+    let deliveries = publish::enqueue(&mut tx, outgoing).await?;
     for boost in stoa_db::statuses::reblogs_of(&mut *tx, status.id).await? {
         stoa_db::accounts::adjust_counts(&mut *tx, boost.account_id, 0, 0, -1).await?;
     }
-    if let Some(original) = status.reblog_of_id {
-        stoa_db::statuses::adjust_counts(&mut *tx, original, 0, -1, 0).await?;
+    if let Some(original_id) = status.reblog_of_id {
+        stoa_db::statuses::adjust_counts(&mut *tx, original_id, 0, -1, 0).await?;
+        if let Some(original) = stoa_db::statuses::find(&mut *tx, original_id).await? {
+            stoa_db::notifications::withdraw(
+                &mut *tx,
+                original.account_id,
+                status.account_id,
+                NotificationType::Reblog,
+                Some(original_id),
+            )
+            .await?;
+        }
     }
     if let Some(parent) = status.in_reply_to_id {
         if status.visibility.is_distributable() {
@@ -281,6 +314,7 @@ pub async fn delete(state: &AppState, status: &Status) -> ApiResult<()> {
     stoa_db::accounts::adjust_counts(&mut *tx, status.account_id, 0, 0, -1).await?;
     stoa_db::statuses::delete(&mut tx, status.id).await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    publish::signal(state, deliveries).await;
     Ok(())
 }
 
@@ -365,7 +399,10 @@ pub async fn reblog(
         Some(original.id),
     )
     .await?;
+    let outgoing = publish::announce(state, &mut tx, account, &boost, &original).await?;
+    let deliveries = publish::enqueue(&mut tx, outgoing).await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    publish::signal(state, deliveries).await;
     Ok(boost)
 }
 
@@ -375,19 +412,8 @@ pub async fn unreblog(state: &AppState, account: &Account, status_id: i64) -> Ap
     if let Some(boost) =
         stoa_db::statuses::find_reblog(&state.pool, account.id, original.id).await?
     {
-        let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
-        stoa_db::statuses::delete(&mut tx, boost.id).await?;
-        stoa_db::statuses::adjust_counts(&mut *tx, original.id, 0, -1, 0).await?;
-        stoa_db::accounts::adjust_counts(&mut *tx, account.id, 0, 0, -1).await?;
-        stoa_db::notifications::withdraw(
-            &mut *tx,
-            original.account_id,
-            account.id,
-            NotificationType::Reblog,
-            Some(original.id),
-        )
-        .await?;
-        tx.commit().await.map_err(stoa_db::Error::from)?;
+        // Counters, the notification and the federated Undo go with it.
+        delete(state, &boost).await?;
     }
     stoa_db::statuses::find(&state.pool, original.id)
         .await?
@@ -397,7 +423,8 @@ pub async fn unreblog(state: &AppState, account: &Account, status_id: i64) -> Ap
 pub async fn favourite(state: &AppState, account: &Account, status_id: i64) -> ApiResult<Status> {
     let status = target_of(state, account.id, status_id).await?;
     let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
-    if stoa_db::social::favourite(&mut tx, account.id, status.id).await? {
+    let mut deliveries = Vec::new();
+    if stoa_db::social::favourite(&mut tx, account.id, status.id, None).await? {
         stoa_db::notifications::notify(
             &mut *tx,
             status.account_id,
@@ -406,8 +433,11 @@ pub async fn favourite(state: &AppState, account: &Account, status_id: i64) -> A
             Some(status.id),
         )
         .await?;
+        let outgoing = publish::like(state, &mut tx, account, &status, false).await?;
+        deliveries = publish::enqueue(&mut tx, outgoing).await?;
     }
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    publish::signal(state, deliveries).await;
     stoa_db::statuses::find(&state.pool, status.id)
         .await?
         .ok_or_else(ApiError::not_found)
@@ -416,6 +446,7 @@ pub async fn favourite(state: &AppState, account: &Account, status_id: i64) -> A
 pub async fn unfavourite(state: &AppState, account: &Account, status_id: i64) -> ApiResult<Status> {
     let status = target_of(state, account.id, status_id).await?;
     let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
+    let mut deliveries = Vec::new();
     if stoa_db::social::unfavourite(&mut tx, account.id, status.id).await? {
         stoa_db::notifications::withdraw(
             &mut *tx,
@@ -425,8 +456,11 @@ pub async fn unfavourite(state: &AppState, account: &Account, status_id: i64) ->
             Some(status.id),
         )
         .await?;
+        let outgoing = publish::like(state, &mut tx, account, &status, true).await?;
+        deliveries = publish::enqueue(&mut tx, outgoing).await?;
     }
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    publish::signal(state, deliveries).await;
     stoa_db::statuses::find(&state.pool, status.id)
         .await?
         .ok_or_else(ApiError::not_found)

@@ -253,7 +253,10 @@ async fn update_credentials(
     }
     let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
     stoa_db::accounts::update_profile(&mut tx, auth.account.id, update).await?;
+    let outgoing = crate::federation::publish::update_actor(&state, &mut tx, &auth.account).await?;
+    let deliveries = crate::federation::publish::enqueue(&mut tx, outgoing).await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    crate::federation::publish::signal(&state, deliveries).await;
     let account = stoa_db::accounts::find(&state.pool, auth.account.id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -297,9 +300,14 @@ async fn lookup(
     auth.require("read:accounts")?;
     let acct = params.acct.unwrap_or_default();
     let (username, domain) = parse_acct(&state, &acct);
-    let account = stoa_db::accounts::find_by_username(&state.pool, username, domain)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
+    let account = match domain {
+        None => stoa_db::accounts::find_by_username(&state.pool, username, None)
+            .await?
+            .ok_or_else(ApiError::not_found)?,
+        Some(domain) => crate::federation::resolve::account_by_acct(&state, username, domain)
+            .await
+            .map_err(|_| ApiError::not_found())?,
+    };
     Ok(Json(present::account(&state, &account)))
 }
 

@@ -1,6 +1,7 @@
 //! The route table. One module per Mastodon resource, mirroring its URL.
 
 mod accounts;
+mod federation;
 mod instance;
 mod notifications;
 mod oauth;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(instance::router())
         .merge(search::router())
+        .merge(federation::router())
         .route("/avatars/original/missing.png", get(missing_image))
         .route("/headers/original/missing.png", get(missing_image))
         .route("/health", get(|| async { "OK" }))

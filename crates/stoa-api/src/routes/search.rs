@@ -9,8 +9,9 @@ use crate::auth::MaybeAuth;
 use crate::entities;
 use crate::error::ApiResult;
 use crate::extract::QueryParams;
+use crate::federation::resolve::{self, Resolved};
 use crate::present;
-use crate::routes::accounts::search_accounts;
+use crate::routes::accounts::{parse_acct, search_accounts};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -25,6 +26,7 @@ struct SearchParams {
     limit: Option<i64>,
     offset: Option<i64>,
     following: Option<bool>,
+    resolve: Option<bool>,
 }
 
 /// GET /api/v2/search
@@ -46,6 +48,27 @@ async fn search(
     };
     if query.is_empty() {
         return Ok(Json(results));
+    }
+    // Looking things up on other servers is for signed-in users only, as in Mastodon.
+    if params.resolve.unwrap_or(false) && auth.0.is_some() && offset == 0 {
+        if let Some(found) = resolve_remote(&state, query).await {
+            match found {
+                Resolved::Account(account) if wants("accounts") => {
+                    results.accounts = vec![present::account(&state, &account)];
+                }
+                Resolved::Status(status) if wants("statuses") => {
+                    // Found is not seen: the viewer may still not be allowed to.
+                    let visible =
+                        stoa_db::statuses::find_visible(&state.pool, status.id, auth.viewer())
+                            .await?;
+                    results.statuses =
+                        present::statuses(&state, auth.viewer(), visible.into_iter().collect())
+                            .await?;
+                }
+                _ => {}
+            }
+            return Ok(Json(results));
+        }
     }
     if wants("accounts") && !query.starts_with('#') {
         let following = params
@@ -81,6 +104,26 @@ async fn search(
         }
     }
     Ok(Json(results))
+}
+
+/// `@user@host`, `user@host` or a URL, looked up on its server.
+async fn resolve_remote(state: &AppState, query: &str) -> Option<Resolved> {
+    let resolved = if query.starts_with("https://") || query.starts_with("http://") {
+        resolve::by_url(state, query).await
+    } else {
+        let (username, domain) = parse_acct(state, query);
+        let domain = domain?;
+        resolve::account_by_acct(state, username, domain)
+            .await
+            .map(|account| Resolved::Account(Box::new(account)))
+    };
+    match resolved {
+        Ok(found) => Some(found),
+        Err(e) => {
+            tracing::info!(query, error = %e, "could not resolve");
+            None
+        }
+    }
 }
 
 /// The id in `<base>/@user/<id>` or `<base>/users/user/statuses/<id>`.

@@ -1,0 +1,221 @@
+//! The delivery outbox, known instances and tombstones.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+
+use crate::{Result, Tx};
+
+/// Queue `payload` (exact bytes) from `sender_id` to each inbox; returns the
+/// new delivery ids, which the caller signals to the worker after commit.
+pub async fn enqueue_deliveries(
+    tx: &mut Tx<'_>,
+    sender_id: i64,
+    payload: &str,
+    inboxes: &[String],
+) -> Result<Vec<i64>> {
+    if inboxes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let hosts: Vec<String> = inboxes
+        .iter()
+        .map(|inbox| host_of(inbox).unwrap_or_default())
+        .collect();
+    Ok(sqlx::query_scalar(
+        "INSERT INTO deliveries (inbox_url, host, sender_id, payload) \
+         SELECT inbox, host, $1, $2 FROM unnest($3::text[], $4::text[]) AS t(inbox, host) \
+         RETURNING id",
+    )
+    .bind(sender_id)
+    .bind(payload)
+    .bind(inboxes)
+    .bind(&hosts)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
+/// The lowercase host (and port) of a URL, without parsing dependencies.
+pub fn host_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Delivery {
+    pub id: i64,
+    pub inbox_url: String,
+    pub host: String,
+    pub sender_id: i64,
+    pub payload: String,
+    pub attempts: i32,
+}
+
+/// Take a due delivery for `lease_secs`, so that no other worker sends it
+/// meanwhile. None when it was delivered, given up, not yet due, or taken.
+pub async fn claim_delivery(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    lease_secs: i32,
+) -> Result<Option<Delivery>> {
+    Ok(sqlx::query_as(
+        "UPDATE deliveries SET locked_until = now() + make_interval(secs => $2) \
+         WHERE id = (SELECT id FROM deliveries WHERE id = $1 AND next_attempt_at <= now() \
+                     AND (locked_until IS NULL OR locked_until < now()) FOR UPDATE SKIP LOCKED) \
+         RETURNING id, inbox_url, host, sender_id, payload, attempts",
+    )
+    .bind(id)
+    .bind(lease_secs)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Ids of deliveries that are due and not leased: what the worker re-signals
+/// after a restart of Redis or of itself.
+pub async fn due_delivery_ids(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM deliveries WHERE next_attempt_at <= now() \
+         AND (locked_until IS NULL OR locked_until < now()) ORDER BY next_attempt_at LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn finish_delivery(db: impl PgExecutor<'_>, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM deliveries WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Try again at `next_attempt_at`.
+pub async fn retry_delivery(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    next_attempt_at: DateTime<Utc>,
+    error: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = $2, locked_until = NULL, \
+         last_error = left($3, 500) WHERE id = $1",
+    )
+    .bind(id)
+    .bind(next_attempt_at)
+    .bind(error)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Release a lease and try again at `at`, without counting an attempt.
+pub async fn postpone_delivery(db: impl PgExecutor<'_>, id: i64, at: DateTime<Utc>) -> Result<()> {
+    sqlx::query("UPDATE deliveries SET next_attempt_at = $2, locked_until = NULL WHERE id = $1")
+        .bind(id)
+        .bind(at)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn count_pending_deliveries(db: impl PgExecutor<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM deliveries")
+        .fetch_one(db)
+        .await?)
+}
+
+/// Remember that a server exists (a fetch or delivery touched it).
+pub async fn note_instance(db: impl PgExecutor<'_>, domain: &str) -> Result<()> {
+    sqlx::query("INSERT INTO instances (domain) VALUES (lower($1)) ON CONFLICT DO NOTHING")
+        .bind(domain)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn instance_reachable(db: impl PgExecutor<'_>, domain: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO instances AS i (domain, last_success_at) VALUES (lower($1), now()) \
+         ON CONFLICT (domain) DO UPDATE SET last_success_at = now(), failing_since = NULL, failures = 0",
+    )
+    .bind(domain)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn instance_failed(db: impl PgExecutor<'_>, domain: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO instances AS i (domain, failing_since, failures) VALUES (lower($1), now(), 1) \
+         ON CONFLICT (domain) DO UPDATE SET failures = i.failures + 1, \
+         failing_since = coalesce(i.failing_since, now())",
+    )
+    .bind(domain)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A server that has failed every delivery for longer than `days` is
+/// considered dead: its deliveries are dropped until it answers again.
+pub async fn instance_is_dead(db: impl PgExecutor<'_>, domain: &str, days: i32) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM instances WHERE domain = lower($1) \
+         AND failing_since < now() - make_interval(days => $2))",
+    )
+    .bind(domain)
+    .bind(days)
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn known_instances(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT domain FROM instances ORDER BY domain LIMIT $1")
+            .bind(limit)
+            .fetch_all(db)
+            .await?,
+    )
+}
+
+pub async fn add_tombstone(db: impl PgExecutor<'_>, uri: &str) -> Result<()> {
+    sqlx::query("INSERT INTO tombstones (uri) VALUES ($1) ON CONFLICT DO NOTHING")
+        .bind(uri)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn is_tombstoned(db: impl PgExecutor<'_>, uri: &str) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM tombstones WHERE uri = $1)")
+            .bind(uri)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_of;
+
+    #[test]
+    fn hosts() {
+        assert_eq!(
+            host_of("https://Example.COM/inbox").as_deref(),
+            Some("example.com")
+        );
+        assert_eq!(
+            host_of("http://127.0.0.2:8080/x?y").as_deref(),
+            Some("127.0.0.2:8080")
+        );
+        assert_eq!(
+            host_of("https://user@host.test/").as_deref(),
+            Some("host.test")
+        );
+        assert_eq!(host_of("nonsense"), None);
+    }
+}
