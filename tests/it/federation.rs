@@ -205,6 +205,16 @@ fn uris(list: &[Value]) -> Vec<&str> {
     list.iter().map(|status| str_of(status, "uri")).collect()
 }
 
+/// Whether `app` holds a copy of `status` (posted elsewhere), visible or not.
+/// Asked of the database: no API shows a status its viewer may not see.
+async fn stored(app: &TestApp, status: &Value) -> bool {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM statuses WHERE uri = $1)")
+        .bind(str_of(status, "uri"))
+        .fetch_one(&app.db)
+        .await
+        .expect("cannot query statuses")
+}
+
 /// `alice` on `a` follows `bob` on `b`, accepted.
 struct Following {
     a: TestApp,
@@ -914,6 +924,13 @@ async fn direct_posts_reach_only_the_mentioned_remote_accounts() {
     remote_account(&b, &bob, &a, &alice).await;
     remote_account(&b, &bob, &a, &carol).await;
 
+    let dave = b.register("dave").await;
+    let to_dave = b
+        .post_status(
+            &bob,
+            json!({"status": format!("@{} for dave", dave.username), "visibility": "direct"}),
+        )
+        .await;
     let to_carol = b
         .post_status(
             &bob,
@@ -961,6 +978,10 @@ async fn direct_posts_reach_only_the_mentioned_remote_accounts() {
     assert_eq!(mentions.len(), 1, "{mentions:?}");
     let found = search(&a, &alice, str_of(&to_carol, "uri"), None).await;
     assert!(array_of(&found, "statuses").is_empty(), "{found}");
+
+    // dave's message, posted first, was for nobody on `a`: it never went there.
+    assert!(stored(&a, &to_alice).await, "{to_alice}");
+    assert!(!stored(&a, &to_dave).await, "{to_dave}");
 }
 
 /// Mastodon resolves `@user@domain` mentions of accounts it has never seen

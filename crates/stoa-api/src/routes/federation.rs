@@ -389,28 +389,81 @@ async fn outbox(
     Ok(activity_json(&collection))
 }
 
-/// GET /users/:username/followers: the count only, as Mastodon shows by default.
+/// A page of a follow collection: actor ids, 20 a page, newest first. Hidden
+/// collections (`hide_collections`) show their count only, as in Mastodon.
+async fn follow_collection(
+    state: &AppState,
+    username: &str,
+    query: &PageQuery,
+    followers: bool,
+) -> ApiResult<Response> {
+    let account = local_account(state, username).await?;
+    let (name, total) = if followers {
+        ("followers", account.followers_count)
+    } else {
+        ("following", account.following_count)
+    };
+    let id = format!("{}/{name}", account.uri);
+    if query.page != Some(true) || account.hide_collections {
+        let mut collection = ordered_collection(id.clone(), total);
+        if !account.hide_collections {
+            collection.first = Some(ObjectOrLink::Link(format!("{id}?page=true")));
+        }
+        return Ok(activity_json(&collection));
+    }
+    let page = stoa_db::Page {
+        max_id: query.max_id.as_deref().and_then(stoa_domain::parse_id),
+        limit: 20,
+        ..Default::default()
+    };
+    let rows = if followers {
+        stoa_db::social::followers(&state.pool, account.id, page).await?
+    } else {
+        stoa_db::social::following(&state.pool, account.id, page).await?
+    };
+    let ids: Vec<i64> = rows.iter().map(|row| row.item).collect();
+    let accounts = stoa_db::accounts::find_many(&state.pool, &ids).await?;
+    let items = ids
+        .iter()
+        .filter_map(|id| accounts.iter().find(|account| account.id == *id))
+        .map(|account| ObjectOrLink::Link(account.uri.clone()))
+        .collect();
+    let mut collection = Collection::new(
+        CollectionKind::OrderedCollectionPage,
+        Some(match &query.max_id {
+            Some(max_id) => format!("{id}?page=true&max_id={max_id}"),
+            None => format!("{id}?page=true"),
+        }),
+    );
+    collection.context = Some(stoa_activitypub::Context::activitystreams());
+    collection.total_items = u64::try_from(total).ok();
+    collection.part_of = Some(id.clone());
+    if let Some(last) = rows.last() {
+        collection.next = Some(ObjectOrLink::Link(format!(
+            "{id}?page=true&max_id={}",
+            last.cursor
+        )));
+    }
+    collection.ordered_items = Some(OneOrMany::many(items));
+    Ok(activity_json(&collection))
+}
+
+/// GET /users/:username/followers
 async fn followers(
     State(state): State<AppState>,
     Path(username): Path<String>,
+    QueryParams(query): QueryParams<PageQuery>,
 ) -> ApiResult<Response> {
-    let account = local_account(&state, &username).await?;
-    Ok(activity_json(&ordered_collection(
-        format!("{}/followers", account.uri),
-        account.followers_count,
-    )))
+    follow_collection(&state, &username, &query, true).await
 }
 
 /// GET /users/:username/following
 async fn following(
     State(state): State<AppState>,
     Path(username): Path<String>,
+    QueryParams(query): QueryParams<PageQuery>,
 ) -> ApiResult<Response> {
-    let account = local_account(&state, &username).await?;
-    Ok(activity_json(&ordered_collection(
-        format!("{}/following", account.uri),
-        account.following_count,
-    )))
+    follow_collection(&state, &username, &query, false).await
 }
 
 /// GET /users/:username/collections/featured: nothing is pinned yet.
