@@ -9,6 +9,13 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT=$PWD
 
+# CI runs in a fresh clone each time; a build directory outside the clone
+# lets successive runs on the same machine reuse compiled dependencies.
+if [[ "${CI:-}" == "true" && -z "${CARGO_TARGET_DIR:-}" ]]; then
+    export CARGO_TARGET_DIR="${HOME:-/root}/.cache/stoa/ci-target"
+    mkdir -p "$CARGO_TARGET_DIR"
+fi
+
 log() { printf '\n[test] %s\n' "$*" >&2; }
 
 log "services"
