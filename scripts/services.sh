@@ -60,6 +60,8 @@ fi
 command -v pg_isready >/dev/null || missing+=(postgresql-client)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
+# Building Stoa links with cc, and ring (TLS) compiles a little C.
+command -v cc >/dev/null || missing+=(build-essential)
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
