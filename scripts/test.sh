@@ -2,7 +2,8 @@
 # The test command (CI runs exactly this through .ci/run):
 #   1. PostgreSQL and Redis up (scripts/services.sh);
 #   2. a Python venv at .venv with the pinned client libraries (client tests);
-#   3. cargo fmt --check, clippy with warnings denied, and every test.
+#   3. Deno and the Fedify modules in tests/fedify (the Fedify interop tests);
+#   4. cargo fmt --check, clippy with warnings denied, and every test.
 # Exits non-zero on the first failure. Honours CARGO_TARGET_DIR when set.
 set -euo pipefail
 
@@ -56,6 +57,13 @@ if ! python_ready; then
 fi
 
 # ---------------------------------------------------------------------------
+# The Fedify peer (interop tests in tests/it/fedify.rs): Deno from npm and the
+# Fedify modules, cached inside tests/fedify. Quick when already there.
+# ---------------------------------------------------------------------------
+log "Fedify peer (tests/fedify/setup.sh)"
+tests/fedify/setup.sh
+
+# ---------------------------------------------------------------------------
 # Rust
 # ---------------------------------------------------------------------------
 export STOA_TEST_DATABASE_URL=${STOA_TEST_DATABASE_URL:-postgres://stoa:stoa@127.0.0.1:5432/postgres}
@@ -67,6 +75,11 @@ cargo fmt --all --check
 
 log "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+
+# The fault tests run `stoa worker` as a separate process; `cargo test`
+# alone does not build the binary.
+log "cargo build -p stoa --bin stoa"
+cargo build -p stoa --bin stoa
 
 log "cargo test --workspace"
 cargo test --workspace

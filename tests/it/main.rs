@@ -4,7 +4,9 @@
 mod accounts;
 mod clients;
 mod errors;
+mod faults;
 mod federation;
+mod fedify;
 mod instance;
 mod notifications;
 mod oauth;

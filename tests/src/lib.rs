@@ -296,9 +296,22 @@ impl TestApp {
 
     /// [`TestApp::spawn_federated`], returning the error instead.
     pub async fn try_spawn_federated(ip: Ipv4Addr, peers: &[Ipv4Addr]) -> anyhow::Result<TestApp> {
+        TestApp::try_spawn_federated_with(ip, peers, |_| {}).await
+    }
+
+    /// [`TestApp::try_spawn_federated`] with settings changed by `configure`
+    /// (after the allow-list of `peers` is set, before the address fields).
+    pub async fn try_spawn_federated_with(
+        ip: Ipv4Addr,
+        peers: &[Ipv4Addr],
+        configure: impl FnOnce(&mut Settings),
+    ) -> anyhow::Result<TestApp> {
         let peers: Vec<String> = peers.iter().map(|peer| format!("{peer}/32")).collect();
         TestApp::try_spawn(
-            |settings| settings.federation.allowed_private_addresses = peers,
+            |settings| {
+                settings.federation.allowed_private_addresses = peers;
+                configure(settings);
+            },
             Listen::Federated(ip),
         )
         .await
@@ -345,6 +358,28 @@ impl TestApp {
             }
         }
         unreachable!("the last attempt returns or panics")
+    }
+
+    /// One federating instance on a random loopback address whose outgoing
+    /// requests may reach `peers`, with settings changed by `configure`
+    /// (called again for each address tried).
+    pub async fn spawn_on_loopback_with(
+        peers: &[Ipv4Addr],
+        configure: impl Fn(&mut Settings),
+    ) -> TestApp {
+        const ATTEMPTS: usize = 10;
+        for attempt in 1..=ATTEMPTS {
+            let ip = random_loopback_ip();
+            if peers.contains(&ip) {
+                continue;
+            }
+            match TestApp::try_spawn_federated_with(ip, peers, &configure).await {
+                Ok(app) => return app,
+                Err(e) if attempt < ATTEMPTS && is_listen_error(&e) => continue,
+                Err(e) => panic!("cannot start a federated test server on {ip}: {e:#}"),
+            }
+        }
+        panic!("no free loopback address after {ATTEMPTS} attempts")
     }
 
     async fn try_spawn(
@@ -744,6 +779,57 @@ fn string_field(value: &Value, key: &str) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no string {key:?} in {value}"))
         .to_owned()
+}
+
+/// `settings` as the `STOA_<SECTION>__<KEY>` environment variables that
+/// reproduce them in a `stoa` process (every key; `None`s are left out).
+/// Values are written as TOML: strings quoted, lists as inline arrays.
+pub fn settings_env(settings: &Settings) -> Vec<(String, String)> {
+    fn flatten(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+        match value {
+            Value::Object(map) => {
+                for (key, value) in map {
+                    let name = if prefix.is_empty() {
+                        key.to_ascii_uppercase()
+                    } else {
+                        format!("{prefix}__{}", key.to_ascii_uppercase())
+                    };
+                    flatten(&name, value, out);
+                }
+            }
+            Value::Null => {}
+            // JSON strings, numbers, booleans and arrays of them are TOML too.
+            other => out.push((
+                format!("{}{prefix}", stoa_config::ENV_PREFIX),
+                other.to_string(),
+            )),
+        }
+    }
+    let value = serde_json::to_value(settings).expect("settings serialize");
+    let mut out = Vec::new();
+    flatten("", &value, &mut out);
+    out
+}
+
+/// The `stoa` binary of this build (`target/<profile>/stoa`, found next to
+/// the test binary, which lives in `target/<profile>/deps/`). Panics when it
+/// is missing: `cargo test` does not build it (the `stoa` package has no
+/// integration tests), so run `cargo build -p stoa` first.
+pub fn stoa_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("no path to the test binary");
+    let name = format!("stoa{}", std::env::consts::EXE_SUFFIX);
+    exe.ancestors()
+        .skip(1)
+        .take(3)
+        .map(|dir| dir.join(&name))
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "no `{name}` binary next to {}: build it with `cargo build -p stoa` \
+                 (`cargo test` builds only test harnesses of the `stoa` package)",
+                exe.display()
+            )
+        })
 }
 
 /// Where a test server listens.
@@ -1381,6 +1467,27 @@ mod tests {
         );
         assert_eq!(r.links()[0].0, "next");
         assert!(response_with_link("garbage").links().is_empty());
+    }
+
+    #[test]
+    fn settings_survive_the_environment() {
+        let mut settings = Settings::load(None, std::iter::empty()).expect("defaults");
+        settings.instance.url = Some("http://127.0.0.9".into());
+        settings.instance.domain = "127.0.0.9".into();
+        settings.instance.title = "quotes \" and \\ and true".into();
+        settings.development.allow_http = true;
+        settings.worker.embedded = false;
+        settings.federation.allowed_private_addresses = vec!["127.0.0.7/32".into()];
+        settings.http.listen = SocketAddr::from(([127, 0, 0, 9], 80));
+        let env = settings_env(&settings);
+        assert!(env
+            .iter()
+            .any(|(k, v)| k == "STOA_WORKER__EMBEDDED" && v == "false"));
+        let loaded = Settings::load(None, env).expect("settings from the environment");
+        assert_eq!(
+            serde_json::to_value(&loaded).expect("json"),
+            serde_json::to_value(&settings).expect("json")
+        );
     }
 
     #[test]

@@ -112,6 +112,7 @@ impl Queue {
             queue: self.clone(),
             name: name.into(),
             connection: connect(&self.client, MAX_BLOCK + Duration::from_secs(5)).await?,
+            pending_cursor: Some("0".to_owned()),
         })
     }
 
@@ -177,12 +178,22 @@ pub struct Consumer {
     queue: Queue,
     name: String,
     connection: ConnectionManager,
+    /// A consumer restarted under the same name first walks once through the
+    /// entries it had been given but not acknowledged before it died; this is
+    /// the id it has reached, None once done.
+    pending_cursor: Option<String>,
 }
 
 impl Consumer {
     /// Next job: first one abandoned by a dead consumer, else a new one,
     /// waiting up to `block` (at most five seconds) for it.
     pub async fn pop(&mut self, block: Duration) -> Result<Option<Delivery>> {
+        if let Some(cursor) = self.pending_cursor.take() {
+            if let Some(delivery) = self.own_pending_after(&cursor).await? {
+                self.pending_cursor = Some(delivery.entry_id.clone());
+                return Ok(Some(delivery));
+            }
+        }
         let queue = &self.queue;
         let claimed: StreamAutoClaimReply = self
             .connection
@@ -206,6 +217,24 @@ impl Consumer {
         let reply: Option<StreamReadReply> = self
             .connection
             .xread_options(&[&queue.stream], &[">"], &options)
+            .await
+            .or_else(|e| queue.recreate_on_missing_group::<()>(e).map(|()| None))?;
+        let entry = reply
+            .and_then(|reply| reply.keys.into_iter().next())
+            .and_then(|key| key.ids.into_iter().next());
+        Ok(entry.map(|entry| Queue::delivery(entry.id, &entry.map)))
+    }
+
+    /// The next entry after `cursor` that was delivered to this consumer name
+    /// and not acknowledged (reading a group from an id returns only those).
+    async fn own_pending_after(&mut self, cursor: &str) -> Result<Option<Delivery>> {
+        let queue = &self.queue;
+        let options = StreamReadOptions::default()
+            .group(&queue.group, &self.name)
+            .count(1);
+        let reply: Option<StreamReadReply> = self
+            .connection
+            .xread_options(&[&queue.stream], &[cursor], &options)
             .await
             .or_else(|e| queue.recreate_on_missing_group::<()>(e).map(|()| None))?;
         let entry = reply

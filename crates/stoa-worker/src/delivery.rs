@@ -21,8 +21,9 @@ use crate::{JobError, Worker};
 pub const MAX_ATTEMPTS: i32 = 16;
 /// Sends in flight to one host at once.
 const PER_HOST_CONCURRENCY: usize = 4;
-/// How long a claimed delivery is leased to this worker.
-const LEASE_SECS: i32 = 120;
+/// How long a claimed delivery is leased to this worker: longer than a send
+/// may take (30 s), short enough that a crashed worker's sends resume soon.
+const LEASE_SECS: i32 = 45;
 /// A host failing every delivery for this long is treated as dead.
 const DEAD_AFTER_DAYS: i32 = 7;
 

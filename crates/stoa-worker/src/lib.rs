@@ -65,7 +65,7 @@ impl Worker {
             let worker = self.clone();
             let shutdown = shutdown.clone();
             // Consumer names are stable per host and slot, so a restarted
-            // worker resumes its own pending entries at once.
+            // worker resumes its own unacknowledged entries at once.
             let name = format!("{}-{}", hostname(), index);
             consumers.spawn(async move { worker.consume(name, shutdown).await });
         }
