@@ -1215,3 +1215,59 @@ async fn profile_updates_reach_remote_copies() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn blocking_a_remote_follower_federates_and_ends_the_follow() {
+    let Following {
+        a,
+        b,
+        alice,
+        bob,
+        bob_on_a,
+    } = alice_follows_bob().await;
+    // bob (on B) blocks alice (on A): B tells A, and the follow ends on both sides.
+    let alice_on_b = id_of(&remote_account(&b, &bob, &a, &alice).await);
+    let blocked = b
+        .post(
+            &format!("/api/v1/accounts/{alice_on_b}/block"),
+            Some(&bob.token),
+        )
+        .await
+        .json(200);
+    assert_eq!(blocked["blocking"], true, "{blocked}");
+    assert!(followers(&b, &bob).await.is_empty());
+    wait_relationship(&a, &alice, &bob_on_a, false, false).await;
+    eventually("alice sees she is blocked", FEDERATION_TIMEOUT, || async {
+        let rel = relationship(&a, &alice, &bob_on_a).await;
+        if rel["blocked_by"] == true {
+            Ok(())
+        } else {
+            Err(rel.to_string())
+        }
+    })
+    .await;
+    // A refuses to let alice follow bob again while blocked.
+    a.post(
+        &format!("/api/v1/accounts/{bob_on_a}/follow"),
+        Some(&alice.token),
+    )
+    .await
+    .assert_status(403);
+
+    // Unblocking is federated too.
+    b.post(
+        &format!("/api/v1/accounts/{alice_on_b}/unblock"),
+        Some(&bob.token),
+    )
+    .await
+    .assert_status(200);
+    eventually("alice is no longer blocked", FEDERATION_TIMEOUT, || async {
+        let rel = relationship(&a, &alice, &bob_on_a).await;
+        if rel["blocked_by"] == false {
+            Ok(())
+        } else {
+            Err(rel.to_string())
+        }
+    })
+    .await;
+}

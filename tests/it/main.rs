@@ -2,6 +2,7 @@
 //! fresh database and talks to it over HTTP, as a Mastodon client would.
 
 mod accounts;
+mod blocks;
 mod clients;
 mod errors;
 mod faults;

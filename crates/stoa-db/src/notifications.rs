@@ -34,6 +34,7 @@ pub async fn notify(
     sqlx::query(
         "INSERT INTO notifications (account_id, from_account_id, type, status_id) \
          SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM users WHERE account_id = $1) \
+         AND NOT EXISTS (SELECT 1 FROM blocks WHERE account_id = $1 AND target_account_id = $2) \
          ON CONFLICT DO NOTHING",
     )
     .bind(account_id)
@@ -98,6 +99,9 @@ pub async fn list(
             .push_bind(filter.exclude_types.clone())
             .push(")");
     }
+    query.push(
+        " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = n.account_id AND b.target_account_id = n.from_account_id)",
+    );
     if let Some(from) = filter.from_account_id {
         query.push(" AND n.from_account_id = ").push_bind(from);
     }

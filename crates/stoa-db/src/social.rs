@@ -263,6 +263,8 @@ pub struct Relationship {
     pub followed_by: bool,
     pub requested: bool,
     pub requested_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
 }
 
 pub async fn relationships(
@@ -277,7 +279,9 @@ pub async fn relationships(
            coalesce(f.notify, r.notify, false) AS notifying, \
            EXISTS (SELECT 1 FROM follows b WHERE b.account_id = t.id AND b.target_account_id = $1) AS followed_by, \
            (r.id IS NOT NULL) AS requested, \
-           EXISTS (SELECT 1 FROM follow_requests rb WHERE rb.account_id = t.id AND rb.target_account_id = $1) AS requested_by \
+           EXISTS (SELECT 1 FROM follow_requests rb WHERE rb.account_id = t.id AND rb.target_account_id = $1) AS requested_by, \
+           EXISTS (SELECT 1 FROM blocks bl WHERE bl.account_id = $1 AND bl.target_account_id = t.id) AS blocking, \
+           EXISTS (SELECT 1 FROM blocks bb WHERE bb.account_id = t.id AND bb.target_account_id = $1) AS blocked_by \
          FROM unnest($2::bigint[]) AS t(id) \
          LEFT JOIN follows f ON f.account_id = $1 AND f.target_account_id = t.id \
          LEFT JOIN follow_requests r ON r.account_id = $1 AND r.target_account_id = t.id",
@@ -339,4 +343,68 @@ pub async fn has_local_follower(db: impl PgExecutor<'_>, account_id: i64) -> Res
     .bind(account_id)
     .fetch_one(db)
     .await?)
+}
+
+/// `account_id` blocks `target_id`: follows and follow requests between them
+/// end, both ways. False if the block already existed.
+pub async fn block(
+    tx: &mut Tx<'_>,
+    account_id: i64,
+    target_id: i64,
+    uri: Option<&str>,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO blocks (account_id, target_account_id, uri) VALUES ($1, $2, $3) \
+         ON CONFLICT (account_id, target_account_id) DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(target_id)
+    .bind(uri)
+    .execute(&mut **tx)
+    .await?;
+    unfollow(tx, account_id, target_id).await?;
+    unfollow(tx, target_id, account_id).await?;
+    take_follow_request(tx, account_id, target_id).await?;
+    take_follow_request(tx, target_id, account_id).await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Lift a block; returns whether there was one, and its activity id.
+pub async fn unblock(
+    tx: &mut Tx<'_>,
+    account_id: i64,
+    target_id: i64,
+) -> Result<Option<Option<String>>> {
+    Ok(sqlx::query_scalar(
+        "DELETE FROM blocks WHERE account_id = $1 AND target_account_id = $2 RETURNING uri",
+    )
+    .bind(account_id)
+    .bind(target_id)
+    .fetch_optional(&mut **tx)
+    .await?)
+}
+
+/// Whether either account blocks the other.
+pub async fn blocked_either_way(db: impl PgExecutor<'_>, a: i64, b: i64) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM blocks WHERE (account_id = $1 AND target_account_id = $2) \
+         OR (account_id = $2 AND target_account_id = $1))",
+    )
+    .bind(a)
+    .bind(b)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Accounts `account_id` blocks, paged by block id.
+pub async fn blocked_accounts(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    page: Page,
+) -> Result<Vec<Cursored<i64>>> {
+    let mut query =
+        QueryBuilder::new("SELECT b.id, b.target_account_id FROM blocks b WHERE b.account_id = ");
+    query.push_bind(account_id);
+    page.push_bounds(&mut query, "b.id");
+    cursored(query, db, page).await
 }

@@ -19,6 +19,9 @@ pub async fn follow(
     if follower.id == target.id {
         return Err(ApiError::forbidden("You can't follow yourself"));
     }
+    if stoa_db::social::blocked_either_way(&state.pool, follower.id, target.id).await? {
+        return Err(ApiError::not_allowed());
+    }
     let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
     let already_following = stoa_db::social::relationships(&mut *tx, follower.id, &[target.id])
         .await?
@@ -148,6 +151,37 @@ pub async fn answer_follow_request(
                 publish::answer_follow(state, target, &requester, follow_id, accept).await?;
             deliveries = publish::enqueue(&mut tx, outgoing).await?;
         }
+    }
+    tx.commit().await.map_err(stoa_db::Error::from)?;
+    publish::signal(state, deliveries).await;
+    Ok(())
+}
+
+/// Block `target`: it loses sight of `blocker`'s posts and their follows end
+/// both ways. A remote target's server is told with a Block.
+pub async fn block(state: &AppState, blocker: &Account, target: &Account) -> ApiResult<()> {
+    if blocker.id == target.id {
+        return Err(ApiError::forbidden("You can't block yourself"));
+    }
+    let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
+    let block_id = format!("{}#blocks/{}", blocker.uri, crate::auth::random_secret());
+    let mut deliveries = Vec::new();
+    if stoa_db::social::block(&mut tx, blocker.id, target.id, Some(&block_id)).await? {
+        let outgoing = publish::block(state, blocker, target, &block_id, false).await?;
+        deliveries = publish::enqueue(&mut tx, outgoing).await?;
+    }
+    tx.commit().await.map_err(stoa_db::Error::from)?;
+    publish::signal(state, deliveries).await;
+    Ok(())
+}
+
+pub async fn unblock(state: &AppState, blocker: &Account, target: &Account) -> ApiResult<()> {
+    let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
+    let mut deliveries = Vec::new();
+    if let Some(uri) = stoa_db::social::unblock(&mut tx, blocker.id, target.id).await? {
+        let block_id = uri.unwrap_or_else(|| format!("{}#blocks/unknown", blocker.uri));
+        let outgoing = publish::block(state, blocker, target, &block_id, true).await?;
+        deliveries = publish::enqueue(&mut tx, outgoing).await?;
     }
     tx.commit().await.map_err(stoa_db::Error::from)?;
     publish::signal(state, deliveries).await;

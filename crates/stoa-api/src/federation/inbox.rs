@@ -36,6 +36,7 @@ pub async fn receive(state: &AppState, actor: &Account, activity: &Activity) -> 
         ActivityKind::Delete => delete(state, actor, activity).await,
         ActivityKind::Announce => announce(state, actor, activity).await,
         ActivityKind::Like => like(state, actor, activity).await,
+        ActivityKind::Block => block(state, actor, activity).await,
         other => {
             tracing::debug!(
                 kind = other.as_str(),
@@ -216,6 +217,16 @@ async fn undo(state: &AppState, actor: &Account, activity: &Activity) -> ApiResu
         ActivityKind::Announce => {
             if let Some(id) = inner.id.as_deref() {
                 undo_by_id(state, actor, id).await?;
+            }
+            Ok(())
+        }
+        ActivityKind::Block => {
+            if let Some(target) =
+                local_account_by_uri(state, inner.object_id().unwrap_or_default()).await?
+            {
+                let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
+                stoa_db::social::unblock(&mut tx, actor.id, target.id).await?;
+                tx.commit().await.map_err(stoa_db::Error::from)?;
             }
             Ok(())
         }
@@ -636,6 +647,20 @@ async fn like(state: &AppState, actor: &Account, activity: &Activity) -> ApiResu
         )
         .await?;
     }
+    tx.commit().await.map_err(stoa_db::Error::from)?;
+    Ok(())
+}
+
+/// A remote account blocks a local one: follows end both ways and the
+/// blocker's posts are hidden from the blocked (and the other way round).
+async fn block(state: &AppState, actor: &Account, activity: &Activity) -> ApiResult<()> {
+    let Some(target) =
+        local_account_by_uri(state, activity.object_id().unwrap_or_default()).await?
+    else {
+        return Ok(());
+    };
+    let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
+    stoa_db::social::block(&mut tx, actor.id, target.id, activity.id.as_deref()).await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
     Ok(())
 }

@@ -291,6 +291,26 @@ pub async fn answer_follow(
     Outgoing::new(state, target, &activity, vec![inbox]).await
 }
 
+/// Block (or its Undo) of a remote account, to its server.
+pub async fn block(
+    state: &AppState,
+    blocker: &Account,
+    target: &Account,
+    block_id: &str,
+    undo: bool,
+) -> ApiResult<Option<Outgoing>> {
+    let Some(inbox) = personal_inbox(target) else {
+        return Ok(None);
+    };
+    let block = Activity::block(block_id, &blocker.uri, &target.uri);
+    let activity = if undo {
+        Activity::undo(format!("{block_id}/undo"), &blocker.uri, block)
+    } else {
+        block
+    };
+    Outgoing::new(state, blocker, &activity, vec![inbox]).await
+}
+
 /// A profile change, to every server with a follower.
 pub async fn update_actor(
     state: &AppState,

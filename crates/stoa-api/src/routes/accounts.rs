@@ -36,6 +36,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/accounts/{id}/following", get(following))
         .route("/api/v1/accounts/{id}/follow", post(follow))
         .route("/api/v1/accounts/{id}/unfollow", post(unfollow))
+        .route("/api/v1/accounts/{id}/block", post(block))
+        .route("/api/v1/accounts/{id}/unblock", post(unblock))
+        .route("/api/v1/blocks", get(blocks))
         .route("/api/v1/follow_requests", get(follow_requests))
         .route(
             "/api/v1/follow_requests/{id}/authorize",
@@ -559,6 +562,47 @@ async fn unfollow(
     Ok(Json(
         present::relationship_with(&state, auth.account.id, target.id).await?,
     ))
+}
+
+/// POST /api/v1/accounts/:id/block
+async fn block(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<entities::Relationship>> {
+    auth.require("write:blocks")?;
+    let target = account_or_404(&state, &id).await?;
+    actions::social::block(&state, &auth.account, &target).await?;
+    Ok(Json(
+        present::relationship_with(&state, auth.account.id, target.id).await?,
+    ))
+}
+
+/// POST /api/v1/accounts/:id/unblock
+async fn unblock(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<entities::Relationship>> {
+    auth.require("write:blocks")?;
+    let target = account_or_404(&state, &id).await?;
+    actions::social::unblock(&state, &auth.account, &target).await?;
+    Ok(Json(
+        present::relationship_with(&state, auth.account.id, target.id).await?,
+    ))
+}
+
+/// GET /api/v1/blocks
+async fn blocks(
+    State(state): State<AppState>,
+    auth: Auth,
+    OriginalUri(uri): OriginalUri,
+    QueryParams(page): QueryParams<PageParams>,
+) -> ApiResult<Paged<entities::Account>> {
+    auth.require("read:blocks")?;
+    let rows =
+        stoa_db::social::blocked_accounts(&state.pool, auth.account.id, page.page(40, 80)).await?;
+    account_page(&state, &uri, rows).await
 }
 
 /// GET /api/v1/follow_requests
