@@ -57,6 +57,27 @@ if ! python_ready; then
 fi
 
 # ---------------------------------------------------------------------------
+# S3-compatible server for the stoa-storage tests: moto_server, in the same
+# venv. Quick when already there.
+# ---------------------------------------------------------------------------
+S3_SERVER_VERSION=5.2.5
+s3_server_ready() {
+    [[ -x $VENV/bin/moto_server ]] || return 1
+    "$VENV/bin/python" - "$S3_SERVER_VERSION" <<'PY' >/dev/null 2>&1
+import sys
+from importlib.metadata import version
+import moto.server  # the [server] extra (Flask) is there too
+sys.exit(version("moto") != sys.argv[1])
+PY
+}
+if ! s3_server_ready; then
+    log "S3 test server: moto[server]==$S3_SERVER_VERSION in .venv"
+    "$VENV/bin/python" -m pip install --quiet "moto[server]==$S3_SERVER_VERSION"
+    s3_server_ready || { echo "[test] moto_server did not install" >&2; exit 1; }
+fi
+export STOA_TEST_S3_SERVER=$VENV/bin/moto_server
+
+# ---------------------------------------------------------------------------
 # The Fedify peer (interop tests in tests/it/fedify.rs): Deno from npm and the
 # Fedify modules, cached inside tests/fedify. Quick when already there.
 # ---------------------------------------------------------------------------

@@ -7,8 +7,10 @@ with the password grant), posts, follows, reads the home timeline and
 notifications. Exits non-zero with a message on the first mismatch.
 """
 
+import struct
 import sys
 import uuid
+import zlib
 
 import requests
 from mastodon import Mastodon
@@ -17,6 +19,20 @@ import browser
 
 BASE = sys.argv[1].rstrip("/")
 SCOPES = ["read", "write", "follow"]
+
+
+def png(width, height):
+    """A small gradient PNG, made without image libraries."""
+    raw = b"".join(
+        b"\x00" + b"".join(bytes((x * 255 // width, y * 255 // height, 128)) for x in range(width))
+        for y in range(height)
+    )
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 def check(condition, message):
@@ -89,6 +105,17 @@ def main():
     second = alice.fetch_next(page)
     check(second is not None and len(second) == 2, "second page")
     check(second[0].id < page[-1].id, "second page is older")
+
+    # A picture with a description, as an app posts it: v2 upload, wait, attach.
+    media = alice.media_post(png(48, 32), mime_type="image/png", description="A gradient", synchronous=True)
+    check(media.url, "media url once processed")
+    posted = alice.status_post("With a picture", media_ids=[media.id])
+    attachment = posted.media_attachments[0]
+    check(attachment.description == "A gradient", "attachment description")
+    check(attachment.blurhash, "attachment blurhash")
+    check(attachment.meta.original.width == 48, "attachment size")
+    again = bob.status(posted.id)
+    check(again.media_attachments[0].url == attachment.url, "others see the attachment")
 
     print("Mastodon.py flow: ok")
 

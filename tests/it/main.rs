@@ -9,6 +9,7 @@ mod faults;
 mod federation;
 mod fedify;
 mod instance;
+mod media;
 mod notifications;
 mod oauth;
 mod queue;

@@ -429,6 +429,11 @@ impl TestApp {
         settings.redis.url = redis_url();
         settings.redis.namespace = test_namespace();
         settings.worker.concurrency = 2;
+        // Each instance keeps its media files to itself.
+        settings.media.root = std::env::temp_dir()
+            .join(format!("stoa-test-media-{}", settings.redis.namespace))
+            .to_string_lossy()
+            .into_owned();
         configure(&mut settings);
 
         let app = match listen {

@@ -114,6 +114,24 @@ pub struct Tag {
     pub url: String,
 }
 
+/// `url` is null while the file is being processed (Tusky and toot poll
+/// until it is set).
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaAttachment {
+    #[serde(serialize_with = "ser_id")]
+    pub id: i64,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub url: Option<String>,
+    pub preview_url: Option<String>,
+    pub remote_url: Option<String>,
+    pub preview_remote_url: Option<String>,
+    pub text_url: Option<String>,
+    pub meta: serde_json::Value,
+    pub description: Option<String>,
+    pub blurhash: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Application {
     pub name: String,
@@ -133,7 +151,7 @@ pub struct Status {
     pub visibility: &'static str,
     pub sensitive: bool,
     pub spoiler_text: String,
-    pub media_attachments: Vec<serde_json::Value>,
+    pub media_attachments: Vec<MediaAttachment>,
     pub application: Option<Application>,
     pub mentions: Vec<Mention>,
     pub tags: Vec<Tag>,
@@ -176,7 +194,7 @@ pub struct StatusEdit {
     pub created_at: DateTime<Utc>,
     pub account: Account,
     pub poll: Option<serde_json::Value>,
-    pub media_attachments: Vec<serde_json::Value>,
+    pub media_attachments: Vec<MediaAttachment>,
     pub emojis: Vec<serde_json::Value>,
 }
 

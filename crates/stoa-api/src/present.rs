@@ -171,6 +171,15 @@ pub async fn statuses(
     let status_ids: Vec<i64> = all.iter().map(|row| row.id).collect();
 
     let mentions = stoa_db::statuses::mentions_of(db, &status_ids).await?;
+    let mut media_by_status: HashMap<i64, Vec<entities::MediaAttachment>> = HashMap::new();
+    for media in stoa_db::media::of_statuses(db, &status_ids).await? {
+        if let Some(status_id) = media.status_id {
+            media_by_status
+                .entry(status_id)
+                .or_default()
+                .push(crate::routes::media_entity(state, &media));
+        }
+    }
     let tags = stoa_db::statuses::tags_of(db, &status_ids).await?;
     let mut account_ids: HashSet<i64> = all.iter().map(|row| row.account_id).collect();
     account_ids.extend(mentions.iter().map(|(_, account_id)| *account_id));
@@ -248,7 +257,7 @@ pub async fn statuses(
             visibility: row.visibility.as_str(),
             sensitive: row.sensitive,
             spoiler_text: row.spoiler_text.clone(),
-            media_attachments: Vec::new(),
+            media_attachments: media_by_status.get(&row.id).cloned().unwrap_or_default(),
             application: row
                 .application_id
                 .and_then(|id| apps.get(&id))

@@ -18,6 +18,9 @@ pub struct Shared {
     pub redis: ConnectionManager,
     /// The only way to reach other servers (address checks, limits).
     pub outbound: stoa_outbound::Client,
+    /// Where media files live.
+    pub storage: stoa_storage::Storage,
+    pub media_limits: stoa_media::Limits,
     /// Public base URL without a trailing slash.
     pub base_url: String,
 }
@@ -27,17 +30,21 @@ impl AppState {
         settings: Settings,
         pool: PgPool,
         queue: Queue,
+        storage: stoa_storage::Storage,
     ) -> Result<AppState, StateError> {
         let redis =
             ConnectionManager::new(redis::Client::open(settings.redis.url.as_str())?).await?;
         let base_url = settings.public_url();
         let outbound = outbound_client(&settings)?;
+        let media_limits = media_limits(&settings);
         Ok(AppState(Arc::new(Shared {
             settings,
             pool,
             queue,
             redis,
             outbound,
+            storage,
+            media_limits,
             base_url,
         })))
     }
@@ -58,6 +65,38 @@ pub enum StateError {
     Redis(#[from] redis::RedisError),
     #[error("outbound HTTP client: {0}")]
     Outbound(#[from] stoa_outbound::Error),
+}
+
+/// The storage backend the `[media]` settings describe.
+pub fn storage_config(settings: &Settings) -> stoa_storage::StorageConfig {
+    let media = &settings.media;
+    let non_empty = |value: &str| (!value.is_empty()).then(|| value.to_owned());
+    match media.backend {
+        stoa_config::StorageBackend::Filesystem => stoa_storage::StorageConfig::Filesystem {
+            root: media.root.clone().into(),
+            public_base_url: non_empty(&media.public_base_url),
+        },
+        stoa_config::StorageBackend::S3 => stoa_storage::StorageConfig::S3 {
+            bucket: media.s3_bucket.clone(),
+            region: media.s3_region.clone(),
+            endpoint: non_empty(&media.s3_endpoint),
+            force_path_style: media.s3_force_path_style,
+            access_key_id: non_empty(&media.s3_access_key_id),
+            secret_access_key: non_empty(&media.s3_secret_access_key),
+            public_base_url: non_empty(&media.public_base_url),
+            acl_public_read: media.s3_acl_public_read,
+        },
+    }
+}
+
+/// Media limits from the settings, Mastodon's defaults for the rest.
+pub fn media_limits(settings: &Settings) -> stoa_media::Limits {
+    stoa_media::Limits {
+        max_bytes: settings.media.image_size_limit,
+        max_pixels: settings.media.image_matrix_limit,
+        max_description_chars: settings.media.description_limit,
+        ..stoa_media::Limits::default()
+    }
 }
 
 /// The outbound client as the settings describe it.

@@ -43,6 +43,7 @@ pub struct Settings {
     pub rate_limits: RateLimits,
     pub federation: Federation,
     pub worker: Worker,
+    pub media: Media,
     pub development: Development,
 }
 
@@ -226,6 +227,66 @@ impl Default for Worker {
         Worker {
             embedded: true,
             concurrency: 8,
+        }
+    }
+}
+
+/// Where media files go and how large they may be.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Media {
+    /// `filesystem` (the default) or `s3`.
+    pub backend: StorageBackend,
+    /// Filesystem backend: the directory files are written to.
+    pub root: String,
+    /// Where browsers fetch files from. Empty: `<instance url>/system` for the
+    /// filesystem backend (served by Stoa, or by nginx), the bucket's URL for S3.
+    pub public_base_url: String,
+    /// S3: bucket, region and endpoint (empty endpoint: AWS).
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub s3_endpoint: String,
+    /// S3: address buckets as `endpoint/bucket` (MinIO, most self-hosted servers).
+    pub s3_force_path_style: bool,
+    /// S3 credentials; better set as STOA_MEDIA__S3_ACCESS_KEY_ID and
+    /// STOA_MEDIA__S3_SECRET_ACCESS_KEY, or the standard AWS variables.
+    pub s3_access_key_id: String,
+    pub s3_secret_access_key: String,
+    /// S3: send the public-read ACL with every object (DigitalOcean Spaces,
+    /// buckets without a public policy).
+    pub s3_acl_public_read: bool,
+    /// Largest image upload, in bytes.
+    pub image_size_limit: usize,
+    /// Largest image, in pixels (width × height); larger ones are refused
+    /// before being decoded.
+    pub image_matrix_limit: u64,
+    /// Longest media description, in characters.
+    pub description_limit: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StorageBackend {
+    Filesystem,
+    S3,
+}
+
+impl Default for Media {
+    fn default() -> Self {
+        Media {
+            backend: StorageBackend::Filesystem,
+            root: "media".into(),
+            public_base_url: String::new(),
+            s3_bucket: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_endpoint: String::new(),
+            s3_force_path_style: false,
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
+            s3_acl_public_read: false,
+            image_size_limit: 16 * 1024 * 1024,
+            image_matrix_limit: 33_177_600,
+            description_limit: 1500,
         }
     }
 }

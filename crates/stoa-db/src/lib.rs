@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod federation;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod social;

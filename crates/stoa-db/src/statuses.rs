@@ -440,6 +440,10 @@ pub async fn home(db: impl PgExecutor<'_>, viewer: i64, page: Page) -> Result<Ve
     Ok(page.finish(rows))
 }
 
+fn push_has_media(query: &mut QueryBuilder<'_, sqlx::Postgres>) {
+    query.push(" AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)");
+}
+
 /// Where a public timeline's statuses come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
@@ -461,12 +465,20 @@ fn push_origin(query: &mut QueryBuilder<'_, sqlx::Postgres>, origin: Origin) {
 }
 
 /// Public statuses, no boosts, no replies to others.
-pub async fn public(db: impl PgExecutor<'_>, origin: Origin, page: Page) -> Result<Vec<Status>> {
+pub async fn public(
+    db: impl PgExecutor<'_>,
+    origin: Origin,
+    only_media: bool,
+    page: Page,
+) -> Result<Vec<Status>> {
     let mut query = QueryBuilder::new(format!(
         "SELECT {COLUMNS} FROM statuses s WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL \
          AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id)"
     ));
     push_origin(&mut query, origin);
+    if only_media {
+        push_has_media(&mut query);
+    }
     page.push_bounds(&mut query, "s.id");
     let rows = query.build_query_as().fetch_all(db).await?;
     Ok(page.finish(rows))
@@ -487,6 +499,7 @@ pub async fn tagged(
     db: impl PgExecutor<'_>,
     filter: &TagFilter,
     origin: Origin,
+    only_media: bool,
     page: Page,
 ) -> Result<Vec<Status>> {
     let mut query = QueryBuilder::new(format!(
@@ -507,6 +520,9 @@ pub async fn tagged(
             .push("))");
     }
     push_origin(&mut query, origin);
+    if only_media {
+        push_has_media(&mut query);
+    }
     page.push_bounds(&mut query, "s.id");
     let rows = query.build_query_as().fetch_all(db).await?;
     Ok(page.finish(rows))
@@ -541,8 +557,7 @@ pub async fn by_account(
         query.push(" AND s.reblog_of_id IS NULL");
     }
     if filter.only_media {
-        // Attachments arrive with the media issue; until then nothing has media.
-        query.push(" AND false");
+        push_has_media(&mut query);
     }
     query.push(" AND");
     push_visible(&mut query, viewer);

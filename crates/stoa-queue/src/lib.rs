@@ -37,6 +37,8 @@ pub enum Job {
     Cleanup,
     /// Send the row of `deliveries` with this id (Postgres holds the payload).
     Deliver { delivery_id: i64 },
+    /// Process an uploaded media file (`POST /api/v2/media`).
+    ProcessMedia { media_id: i64 },
 }
 
 /// A job handed to a consumer, to be acknowledged once done.

@@ -3,6 +3,7 @@
 //! by default, or alone as `stoa worker`.
 
 mod delivery;
+pub mod media;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +28,8 @@ pub struct Worker {
     pub sweep_every: Duration,
     pub outbound: stoa_outbound::Client,
     pub deliveries: Arc<delivery::DeliveryState>,
+    pub storage: stoa_storage::Storage,
+    pub media_limits: stoa_media::Limits,
 }
 
 impl Worker {
@@ -34,6 +37,8 @@ impl Worker {
         pool: PgPool,
         queue: Queue,
         outbound: stoa_outbound::Client,
+        storage: stoa_storage::Storage,
+        media_limits: stoa_media::Limits,
         concurrency: usize,
     ) -> Worker {
         Worker {
@@ -44,6 +49,8 @@ impl Worker {
             sweep_every: Duration::from_secs(5),
             outbound,
             deliveries: Arc::default(),
+            storage,
+            media_limits,
         }
     }
 }
@@ -55,6 +62,8 @@ pub enum JobError {
     /// The job can never succeed; it is dropped.
     #[error("cannot be sent: {0}")]
     Unsendable(&'static str),
+    #[error(transparent)]
+    Media(#[from] media::ProcessError),
 }
 
 impl Worker {
@@ -141,6 +150,10 @@ impl Worker {
                 Ok(())
             }
             Job::Deliver { delivery_id } => self.deliver(*delivery_id).await,
+            Job::ProcessMedia { media_id } => {
+                media::process(&self.pool, &self.storage, &self.media_limits, *media_id).await?;
+                Ok(())
+            }
         }
     }
 
@@ -159,9 +172,25 @@ impl Worker {
                     if let Err(e) = self.sweep_deliveries().await {
                         tracing::warn!(error = %e, "delivery sweep failed");
                     }
+                    if let Err(e) = self.sweep_media().await {
+                        tracing::warn!(error = %e, "media sweep failed");
+                    }
                 }
             }
         }
+    }
+}
+
+impl Worker {
+    /// Re-signal uploads whose processing signal was lost.
+    async fn sweep_media(&self) -> Result<(), JobError> {
+        for media_id in stoa_db::media::stale_processing_ids(&self.pool, 30).await? {
+            if let Err(e) = self.queue.push(&Job::ProcessMedia { media_id }).await {
+                tracing::warn!(error = %e, "cannot signal media processing");
+                break;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -116,3 +116,17 @@ pub async fn set_role(settings: &Settings, username: &str, role: Role) -> anyhow
     stoa_db::accounts::set_role(&pool, account_id, role).await?;
     Ok(())
 }
+
+/// Copy every media file from the storage described by `from_config` (an
+/// older config file) into the one the current settings describe. Run it
+/// after switching `[media]` to a new backend; it is safe to run again.
+pub async fn migrate_media(
+    settings: &Settings,
+    from_config: &std::path::Path,
+) -> anyhow::Result<stoa_storage::MigrationReport> {
+    let old = Settings::load(Some(from_config), std::iter::empty())
+        .with_context(|| format!("cannot load {}", from_config.display()))?;
+    let from = crate::open_storage(&old).await?;
+    let to = crate::open_storage(settings).await?;
+    Ok(stoa_storage::migrate(&from, &to, "").await?)
+}

@@ -30,6 +30,7 @@ impl App {
             anyhow::bail!("the database schema is not up to date: run `stoa migrate` first");
         }
         let queue = open_queue(&settings).await?;
+        let storage = open_storage(&settings).await?;
         let listener = tokio::net::TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("cannot listen on {}", settings.http.listen))?;
@@ -38,12 +39,14 @@ impl App {
                 pool.clone(),
                 queue.clone(),
                 stoa_api::outbound_client(&settings)?,
+                storage.clone(),
+                stoa_api::media_limits(&settings),
                 settings.worker.concurrency,
             ))
         } else {
             None
         };
-        let state = stoa_api::AppState::new(settings, pool, queue)
+        let state = stoa_api::AppState::new(settings, pool, queue, storage)
             .await
             .context("cannot set up the HTTP API")?;
         Ok(App {
@@ -95,6 +98,13 @@ pub async fn open_queue(settings: &Settings) -> anyhow::Result<stoa_queue::Queue
     .context("cannot connect to Redis (redis.url)")
 }
 
+/// The media storage the settings describe.
+pub async fn open_storage(settings: &Settings) -> anyhow::Result<stoa_storage::Storage> {
+    stoa_storage::Storage::new(&stoa_api::storage_config(settings), &settings.public_url())
+        .await
+        .context("cannot open media storage ([media] settings)")
+}
+
 /// Run the worker alone until `shutdown`.
 pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
     let pool = stoa_db::connect(&settings.database.url, settings.database.max_connections)
@@ -104,10 +114,13 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> anyh
         anyhow::bail!("the database schema is not up to date: run `stoa migrate` first");
     }
     let queue = open_queue(&settings).await?;
+    let storage = open_storage(&settings).await?;
     stoa_worker::Worker::new(
         pool,
         queue,
         stoa_api::outbound_client(&settings)?,
+        storage,
+        stoa_api::media_limits(&settings),
         settings.worker.concurrency,
     )
     .run(shutdown)

@@ -46,6 +46,22 @@ enum AdminCommand {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// Manage media storage.
+    Media {
+        #[command(subcommand)]
+        command: MediaCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MediaCommand {
+    /// Copy all media files from the storage of another config file (the old
+    /// backend) into the one configured now. Safe to run again.
+    Migrate {
+        /// The config file describing where the files are now.
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -146,7 +162,27 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn admin_command(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
-    let AdminCommand::Accounts { command } = command;
+    let command = match command {
+        AdminCommand::Accounts { command } => command,
+        AdminCommand::Media {
+            command: MediaCommand::Migrate { from },
+        } => {
+            let report = admin::migrate_media(settings, &from).await?;
+            say(&format!(
+                "copied {}, already there {}, failed {}",
+                report.copied,
+                report.skipped,
+                report.failed.len()
+            ));
+            for failure in &report.failed {
+                say(&format!("failed: {} ({})", failure.key, failure.error));
+            }
+            if !report.failed.is_empty() {
+                anyhow::bail!("some files were not copied; run the command again");
+            }
+            return Ok(());
+        }
+    };
     match command {
         AccountsCommand::Create {
             username,

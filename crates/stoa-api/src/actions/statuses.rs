@@ -13,6 +13,9 @@ use crate::state::AppState;
 
 /// What a client sent to post or edit a status.
 pub struct Draft {
+    /// Attachments, in order; they must be the author's and processed. None
+    /// on an edit keeps the current ones.
+    pub media_ids: Option<Vec<i64>>,
     pub text: String,
     pub spoiler_text: String,
     pub sensitive: bool,
@@ -29,7 +32,7 @@ pub struct Rendered {
 }
 
 fn validate(state: &AppState, draft: &Draft) -> ApiResult<()> {
-    if draft.text.trim().is_empty() {
+    if draft.text.trim().is_empty() && draft.media_ids.as_ref().is_none_or(Vec::is_empty) {
         return Err(ApiError::unprocessable(
             "Validation failed: Text can't be blank",
         ));
@@ -43,6 +46,37 @@ fn validate(state: &AppState, draft: &Draft) -> ApiResult<()> {
         )));
     }
     Ok(())
+}
+
+/// The author's attachments named by the draft, checked: all must exist, be
+/// theirs, be processed, and not belong to another status.
+async fn attachments(
+    state: &AppState,
+    author: &Account,
+    draft: &Draft,
+    status_id: Option<i64>,
+) -> ApiResult<Option<Vec<i64>>> {
+    let Some(wanted) = &draft.media_ids else {
+        return Ok(None);
+    };
+    if wanted.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    let found = stoa_db::media::attachable(&state.pool, author.id, wanted, status_id).await?;
+    if found.len() != wanted.len() {
+        let processing = stoa_db::media::find_many(&state.pool, wanted)
+            .await?
+            .iter()
+            .any(|m| {
+                m.account_id == author.id && m.state == stoa_db::media::MediaState::Processing
+            });
+        return Err(ApiError::unprocessable(if processing {
+            "Cannot attach files that have not finished processing. Try again in a moment!"
+        } else {
+            "Validation failed: Media attachments are not yours, not found, or already attached"
+        }));
+    }
+    Ok(Some(found.iter().map(|m| m.id).collect()))
 }
 
 /// A language code the way clients send it (`en`, `pt-BR`); anything else is dropped.
@@ -146,6 +180,7 @@ pub async fn create(
         ),
         None => None,
     };
+    let media_ids = attachments(state, author, &draft, None).await?;
     let source = draft.text.trim();
     let rendered = render(state, source).await?;
 
@@ -176,6 +211,9 @@ pub async fn create(
     .await?;
     stoa_db::statuses::set_mentions(&mut tx, id, &rendered.mention_ids).await?;
     stoa_db::statuses::set_tags(&mut tx, id, &rendered.tags).await?;
+    if let Some(media_ids) = &media_ids {
+        stoa_db::media::attach(&mut tx, id, media_ids).await?;
+    }
     stoa_db::accounts::adjust_counts(&mut *tx, author.id, 0, 0, 1).await?;
     if let Some(parent) = &parent {
         if draft.visibility.is_distributable() {
@@ -232,6 +270,7 @@ pub async fn edit(
 ) -> ApiResult<Status> {
     let status = find_own(state, author, status_id).await?;
     validate(state, &draft)?;
+    let media_ids = attachments(state, author, &draft, Some(status.id)).await?;
     let source = draft.text.trim();
     let rendered = render(state, source).await?;
     let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
@@ -249,6 +288,9 @@ pub async fn edit(
     .await?;
     stoa_db::statuses::set_mentions(&mut tx, status.id, &rendered.mention_ids).await?;
     stoa_db::statuses::set_tags(&mut tx, status.id, &rendered.tags).await?;
+    if let Some(media_ids) = &media_ids {
+        stoa_db::media::attach(&mut tx, status.id, media_ids).await?;
+    }
     // Those who boosted it are told it changed, as in Mastodon.
     for reblogger in stoa_db::statuses::reblogger_ids(&mut *tx, status.id).await? {
         stoa_db::notifications::notify(

@@ -104,5 +104,26 @@ pub async fn note(
     for (_, name) in &tags {
         builder = builder.hashtag(format!("#{name}"), state.url(&format!("/tags/{name}")));
     }
+    for media in stoa_db::media::of_statuses(&mut *conn, &[status.id]).await? {
+        let Some(url) = media
+            .file_key
+            .as_deref()
+            .and_then(|key| state.storage.public_url(key).ok())
+        else {
+            continue;
+        };
+        let original = &media.meta.0["original"];
+        let dimension = |key: &str| original[key].as_u64().and_then(|v| u32::try_from(v).ok());
+        builder = builder.attachment(stoa_activitypub::Document {
+            media_type: media.file_content_type.clone(),
+            url: stoa_activitypub::Urls::single(url),
+            name: (!media.description.is_empty()).then(|| media.description.clone()),
+            summary: None,
+            blurhash: media.blurhash.clone(),
+            width: dimension("width"),
+            height: dimension("height"),
+            focal_point: Some([f64::from(media.focus_x), f64::from(media.focus_y)]),
+        });
+    }
     Ok(builder.build())
 }

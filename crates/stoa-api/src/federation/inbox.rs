@@ -447,8 +447,61 @@ pub async fn store_note(
         )
         .await?;
     }
+    let media_ids = store_remote_media(&mut tx, author, note).await?;
+    stoa_db::media::attach(&mut tx, status.id, &media_ids).await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
     Ok(Some(status))
+}
+
+/// A remote note's attachments, recorded by their URLs (Mastodon shows at
+/// most four). They are shown from their origin; caching them here is part
+/// of the remote media work.
+async fn store_remote_media(
+    tx: &mut stoa_db::Tx<'_>,
+    author: &Account,
+    note: &Note,
+) -> ApiResult<Vec<i64>> {
+    let mut media_ids = Vec::new();
+    for document in note.documents().take(4) {
+        let Some(url) = document.url.first_href() else {
+            continue;
+        };
+        if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2000 {
+            continue;
+        }
+        let kind = match document.media_type.as_deref().unwrap_or_default() {
+            t if t.starts_with("image/") => stoa_db::media::MediaType::Image,
+            t if t.starts_with("video/") => stoa_db::media::MediaType::Video,
+            t if t.starts_with("audio/") => stoa_db::media::MediaType::Audio,
+            _ => stoa_db::media::MediaType::Unknown,
+        };
+        let meta = match (document.width, document.height) {
+            (Some(width), Some(height)) if width > 0 && height > 0 => serde_json::json!({
+                "original": {
+                    "width": width,
+                    "height": height,
+                    "size": format!("{width}x{height}"),
+                    "aspect": f64::from(width) / f64::from(height),
+                }
+            }),
+            _ => serde_json::json!({}),
+        };
+        let id = stoa_db::media::insert_remote(
+            &mut **tx,
+            stoa_db::media::NewRemote {
+                account_id: author.id,
+                kind,
+                remote_url: url,
+                content_type: document.media_type.as_deref(),
+                description: &sanitize::text(document.description().unwrap_or(""), 1500),
+                blurhash: document.blurhash.as_deref().filter(|b| b.len() <= 100),
+                meta,
+            },
+        )
+        .await?;
+        media_ids.push(id);
+    }
+    Ok(media_ids)
 }
 
 async fn update(state: &AppState, actor: &Account, activity: &Activity) -> ApiResult<()> {

@@ -66,10 +66,11 @@ fn configuration(state: &AppState) -> Value {
             "characters_reserved_per_url": 23,
         },
         "media_attachments": {
-            "supported_mime_types": [],
-            "description_limit": 1500,
-            "image_size_limit": 0,
-            "image_matrix_limit": 0,
+            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+            "description_limit": state.settings.media.description_limit,
+            "image_size_limit": state.settings.media.image_size_limit,
+            "image_matrix_limit": state.settings.media.image_matrix_limit,
+            // Video and audio are not accepted yet.
             "video_size_limit": 0,
             "video_frame_rate_limit": 0,
             "video_matrix_limit": 0,

@@ -3,6 +3,7 @@
 mod accounts;
 mod federation;
 mod instance;
+mod media;
 mod notifications;
 mod oauth;
 mod search;
@@ -22,7 +23,9 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::ApiError;
+
 use crate::state::AppState;
+pub(crate) use media::entity as media_entity;
 
 const MISSING_IMAGE: &[u8] = include_bytes!("../../assets/missing.png");
 
@@ -39,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(instance::router())
         .merge(search::router())
         .merge(federation::router())
+        .merge(media::router(&state))
         .route("/avatars/original/missing.png", get(missing_image))
         .route("/headers/original/missing.png", get(missing_image))
         .route("/health", get(|| async { "OK" }))

@@ -66,17 +66,21 @@ struct StatusParams {
     in_reply_to_id: Option<String>,
     language: Option<String>,
     media_ids: Option<Vec<String>>,
+    media_attributes: Option<Vec<MediaAttributes>>,
     poll: Option<serde_json::Value>,
     scheduled_at: Option<String>,
 }
 
+/// Changes to attachments made while editing a status.
+#[derive(Deserialize)]
+struct MediaAttributes {
+    id: String,
+    description: Option<String>,
+    focus: Option<String>,
+}
+
 impl StatusParams {
-    fn draft(self, auth: &Auth) -> ApiResult<Draft> {
-        if self.media_ids.as_ref().is_some_and(|ids| !ids.is_empty()) {
-            return Err(ApiError::unprocessable(
-                "Media attachments are not supported by this server yet",
-            ));
-        }
+    fn draft(self, state: &AppState, auth: &Auth) -> ApiResult<Draft> {
         if self.poll.as_ref().is_some_and(|poll| !poll.is_null()) {
             return Err(ApiError::unprocessable(
                 "Polls are not supported by this server yet",
@@ -106,7 +110,31 @@ impl StatusParams {
             Some(raw) => Some(stoa_domain::parse_id(raw).ok_or_else(ApiError::not_found)?),
             None => None,
         };
+        let media_ids = match self.media_ids {
+            Some(raw) => {
+                let max = state.settings.instance.max_media_attachments;
+                if raw.len() > max {
+                    return Err(ApiError::unprocessable(format!(
+                        "Validation failed: At most {max} media attachments are allowed"
+                    )));
+                }
+                Some(
+                    raw.iter()
+                        .filter(|id| !id.is_empty())
+                        .map(|id| {
+                            stoa_domain::parse_id(id).ok_or_else(|| {
+                                ApiError::unprocessable(
+                                    "Validation failed: Media attachments are invalid",
+                                )
+                            })
+                        })
+                        .collect::<ApiResult<Vec<i64>>>()?,
+                )
+            }
+            None => None,
+        };
         Ok(Draft {
+            media_ids,
             text: self.status.unwrap_or_default(),
             spoiler_text: self.spoiler_text.unwrap_or_default(),
             sensitive: self.sensitive.unwrap_or(auth.user.default_sensitive),
@@ -131,7 +159,7 @@ async fn create(
         .and_then(|value| value.to_str().ok())
         .map(|key| key.chars().take(200).collect::<String>())
         .filter(|key| !key.is_empty());
-    let draft = params.draft(&auth)?;
+    let draft = params.draft(&state, &auth)?;
     let status = actions::statuses::create(
         &state,
         &auth.account,
@@ -183,12 +211,40 @@ async fn edit(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-    Params(params): Params<StatusParams>,
+    Params(mut params): Params<StatusParams>,
 ) -> ApiResult<Json<entities::Status>> {
     auth.require("write:statuses")?;
     let status_id = status_id(&id)?;
     let existing = actions::statuses::find_own(&state, &auth.account, status_id).await?;
-    let mut draft = params.draft(&auth)?;
+    let media_attributes = params.media_attributes.take().unwrap_or_default();
+    let mut draft = params.draft(&state, &auth)?;
+    for attributes in media_attributes.iter().take(20) {
+        let Some(media_id) = stoa_domain::parse_id(&attributes.id) else {
+            continue;
+        };
+        if !draft
+            .media_ids
+            .as_ref()
+            .is_some_and(|ids| ids.contains(&media_id))
+        {
+            continue;
+        }
+        let description = attributes.description.as_deref().map(str::trim);
+        if let Some(description) = description {
+            stoa_media::validate_description(description, &state.media_limits)
+                .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+        }
+        let focus = match attributes.focus.as_deref().filter(|f| !f.is_empty()) {
+            Some(raw) => Some(
+                stoa_media::parse_focus(raw).map_err(|e| ApiError::unprocessable(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let media = stoa_db::media::find(&state.pool, media_id).await?;
+        if media.is_some_and(|m| m.account_id == auth.account.id) {
+            stoa_db::media::update_details(&state.pool, media_id, description, focus).await?;
+        }
+    }
     // Visibility and the thread cannot change on edit.
     draft.visibility = existing.visibility;
     draft.in_reply_to_id = existing.in_reply_to_id;

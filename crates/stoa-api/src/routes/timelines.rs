@@ -78,14 +78,9 @@ async fn public(
     QueryParams(params): QueryParams<PublicParams>,
 ) -> ApiResult<Paged<entities::Status>> {
     auth.require("read:statuses")?;
-    if params.only_media.unwrap_or(false) {
-        // No status has media until the media issue lands.
-        return Ok(Paged {
-            items: Vec::new(),
-            link: None,
-        });
-    }
-    let rows = stoa_db::statuses::public(&state.pool, params.origin(), page.standard()).await?;
+    let only_media = params.only_media.unwrap_or(false);
+    let rows = stoa_db::statuses::public(&state.pool, params.origin(), only_media, page.standard())
+        .await?;
     status_page(&state, auth.viewer(), &uri, rows).await
 }
 
@@ -125,14 +120,15 @@ async fn tag(
         all: tag_names(params.all),
         none: tag_names(params.none),
     };
-    if origin.only_media.unwrap_or(false) {
-        return Ok(Paged {
-            items: Vec::new(),
-            link: None,
-        });
-    }
-    let rows =
-        stoa_db::statuses::tagged(&state.pool, &filter, origin.origin(), page.standard()).await?;
+    let only_media = origin.only_media.unwrap_or(false);
+    let rows = stoa_db::statuses::tagged(
+        &state.pool,
+        &filter,
+        origin.origin(),
+        only_media,
+        page.standard(),
+    )
+    .await?;
     status_page(&state, auth.viewer(), &uri, rows).await
 }
 
