@@ -314,3 +314,101 @@ async fn the_instance_advertises_media_limits() {
         .as_array()
         .is_some_and(|types| types.contains(&json!("image/jpeg"))));
 }
+
+async fn fetch_image(url: &str) -> (u32, u32) {
+    let response = reqwest::get(url).await.expect("fetch the picture");
+    assert_eq!(response.status(), 200, "{url}");
+    let bytes = response.bytes().await.expect("picture bytes");
+    let image = image::load_from_memory(&bytes).expect("a decodable picture");
+    (image.width(), image.height())
+}
+
+#[tokio::test]
+async fn avatars_and_headers_are_resized_served_and_replaced() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let form = Form::new()
+        .text("display_name", "Alice")
+        .part("avatar", Part::bytes(photo(800, 600)).file_name("me.jpg"))
+        .part(
+            "header",
+            Part::bytes(photo(3000, 1000)).file_name("banner.jpg"),
+        );
+    let account = app
+        .send(
+            app.request(
+                reqwest::Method::PATCH,
+                "/api/v1/accounts/update_credentials",
+                Some(&alice.token),
+            )
+            .multipart(form),
+        )
+        .await
+        .json(200);
+    assert_eq!(account["display_name"], "Alice");
+    let avatar = account["avatar"].as_str().expect("avatar url").to_owned();
+    assert!(avatar.contains("/system/accounts/avatars/"), "{avatar}");
+    assert_eq!(account["avatar_static"], avatar.as_str());
+    let (width, height) = fetch_image(&avatar).await;
+    assert!(
+        width * height <= 400 * 400 && width > height,
+        "{width}x{height}"
+    );
+    let header = account["header"].as_str().expect("header url").to_owned();
+    let (width, height) = fetch_image(&header).await;
+    assert!(
+        width * height <= 1500 * 500 && width > 2 * height,
+        "{width}x{height}"
+    );
+
+    // The actor document carries them for other servers.
+    let actor = app
+        .send(
+            app.request(reqwest::Method::GET, "/users/alice", None)
+                .header("accept", "application/activity+json"),
+        )
+        .await
+        .json(200);
+    assert_eq!(actor["icon"]["url"], avatar.as_str(), "{actor}");
+    assert_eq!(actor["image"]["url"], header.as_str(), "{actor}");
+
+    // A new avatar replaces the old one, whose file is removed.
+    let form = Form::new().part("avatar", Part::bytes(photo(100, 100)).file_name("new.jpg"));
+    let account = app
+        .send(
+            app.request(
+                reqwest::Method::PATCH,
+                "/api/v1/accounts/update_credentials",
+                Some(&alice.token),
+            )
+            .multipart(form),
+        )
+        .await
+        .json(200);
+    let new_avatar = account["avatar"].as_str().expect("avatar url");
+    assert_ne!(new_avatar, avatar);
+    assert_eq!(reqwest::get(&avatar).await.expect("fetch").status(), 404);
+    assert_eq!(account["header"], header.as_str(), "the header stays");
+
+    // A broken picture is refused and changes nothing.
+    let form = Form::new().text("display_name", "Not applied").part(
+        "avatar",
+        Part::bytes(b"not an image".to_vec()).file_name("x.jpg"),
+    );
+    app.send(
+        app.request(
+            reqwest::Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some(&alice.token),
+        )
+        .multipart(form),
+    )
+    .await
+    .assert_status(422);
+    let me = app
+        .get("/api/v1/accounts/verify_credentials", Some(&alice.token))
+        .await
+        .json(200);
+    assert_eq!(me["display_name"], "Alice");
+    assert_eq!(me["avatar"], new_avatar);
+}

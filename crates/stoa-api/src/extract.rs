@@ -16,10 +16,38 @@ use crate::params;
 
 pub struct Params<T>(pub T);
 
-/// Largest text field of a multipart body; files are the media issue's.
+/// Like `Params`, also keeping the files of a multipart body by field name
+/// (avatars and headers of `update_credentials`).
+pub struct ParamsWithFiles<T>(pub T, pub Files);
+
+/// Uploaded files by field name. Their client-given names and types are not kept.
+#[derive(Default)]
+pub struct Files(Vec<(String, Bytes)>);
+
+impl Files {
+    pub fn take(&mut self, name: &str) -> Option<Bytes> {
+        let index = self.0.iter().position(|(field, _)| field == name)?;
+        Some(self.0.swap_remove(index).1)
+    }
+}
+
+/// Largest text field of a multipart body.
 const MAX_MULTIPART_FIELD: usize = 64 * 1024;
 
 impl<S, T> FromRequest<S> for Params<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let ParamsWithFiles(params, _) = ParamsWithFiles::from_request(request, state).await?;
+        Ok(Params(params))
+    }
+}
+
+impl<S, T> FromRequest<S> for ParamsWithFiles<T>
 where
     S: Send + Sync,
     T: DeserializeOwned,
@@ -37,8 +65,11 @@ where
             .and_then(|value| value.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
+        let mut files = Files::default();
         let body = if content_type.starts_with("multipart/form-data") {
-            Some(read_multipart(request, state).await?)
+            let (fields, uploaded) = read_multipart(request, state).await?;
+            files = uploaded;
+            Some(fields)
         } else {
             let bytes = Bytes::from_request(request, state)
                 .await
@@ -66,31 +97,40 @@ where
         if let Some(body) = body {
             params::merge(&mut merged, body);
         }
-        Ok(Params(params::from_value(merged)?))
+        Ok(ParamsWithFiles(params::from_value(merged)?, files))
     }
 }
 
-async fn read_multipart<S: Send + Sync>(request: Request, state: &S) -> Result<Value, ApiError> {
+async fn read_multipart<S: Send + Sync>(
+    request: Request,
+    state: &S,
+) -> Result<(Value, Files), ApiError> {
     let mut multipart = Multipart::from_request(request, state)
         .await
         .map_err(|e| ApiError::bad_request(e.body_text()))?;
     let mut object = serde_json::Map::new();
+    let mut files = Files::default();
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| ApiError::bad_request(e.body_text()))?
+        .map_err(|e| ApiError::new(e.status(), e.body_text()))?
     {
         let Some(name) = field.name().map(str::to_owned) else {
             continue;
         };
-        if field.file_name().is_some() {
-            // File parts (avatars, headers, media) are handled by the media issue.
-            continue;
-        }
+        let is_file = field.file_name().is_some();
+        // The body limit of the route bounds what a field may hold.
         let bytes = field
             .bytes()
             .await
-            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+            .map_err(|e| ApiError::new(e.status(), e.body_text()))?;
+        if is_file {
+            if files.0.len() >= 8 {
+                return Err(ApiError::bad_request("Too many files"));
+            }
+            files.0.push((name, bytes));
+            continue;
+        }
         if bytes.len() > MAX_MULTIPART_FIELD {
             return Err(ApiError::new(
                 axum::http::StatusCode::PAYLOAD_TOO_LARGE,
@@ -100,7 +140,7 @@ async fn read_multipart<S: Send + Sync>(request: Request, state: &S) -> Result<V
         let text = String::from_utf8_lossy(&bytes).into_owned();
         params::insert_pair(&mut object, &name, Value::String(text))?;
     }
-    Ok(Value::Object(object))
+    Ok((Value::Object(object), files))
 }
 
 /// Parameters from the query string only. Unlike `Params`, it can appear

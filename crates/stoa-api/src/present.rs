@@ -11,9 +11,44 @@ use crate::entities::{self, Account, Status};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
+/// The URLs of a profile picture: stored here, at its origin (remote accounts
+/// not cached yet), or the placeholder.
+fn picture_urls(
+    state: &AppState,
+    key: Option<&str>,
+    static_key: Option<&str>,
+    remote_url: Option<&str>,
+    placeholder: &str,
+) -> (String, String) {
+    let public = |key: Option<&str>| key.and_then(|key| state.storage.public_url(key).ok());
+    match (public(key), remote_url) {
+        (Some(url), _) => {
+            let static_url = public(static_key).unwrap_or_else(|| url.clone());
+            (url, static_url)
+        }
+        (None, Some(remote)) => (remote.to_owned(), remote.to_owned()),
+        (None, None) => {
+            let url = state.url(placeholder);
+            (url.clone(), url)
+        }
+    }
+}
+
 pub fn account(state: &AppState, row: &AccountRow) -> Account {
-    let avatar = state.url("/avatars/original/missing.png");
-    let header = state.url("/headers/original/missing.png");
+    let (avatar, avatar_static) = picture_urls(
+        state,
+        row.avatar_key.as_deref(),
+        row.avatar_static_key.as_deref(),
+        row.avatar_remote_url.as_deref(),
+        "/avatars/original/missing.png",
+    );
+    let (header, header_static) = picture_urls(
+        state,
+        row.header_key.as_deref(),
+        row.header_static_key.as_deref(),
+        row.header_remote_url.as_deref(),
+        "/headers/original/missing.png",
+    );
     Account {
         id: row.id,
         username: row.username.clone(),
@@ -34,10 +69,10 @@ pub fn account(state: &AppState, row: &AccountRow) -> Account {
         note: row.note.clone(),
         url: row.url.clone(),
         uri: row.uri.clone(),
-        avatar: avatar.clone(),
-        avatar_static: avatar,
-        header: header.clone(),
-        header_static: header,
+        avatar,
+        avatar_static,
+        header,
+        header_static,
         followers_count: if row.hide_collections {
             0
         } else {

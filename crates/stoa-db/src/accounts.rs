@@ -38,6 +38,14 @@ pub struct Account {
     pub key_id: Option<String>,
     pub public_key_pem: Option<String>,
     pub fetched_at: Option<DateTime<Utc>>,
+    pub avatar_key: Option<String>,
+    pub avatar_static_key: Option<String>,
+    pub avatar_content_type: Option<String>,
+    pub header_key: Option<String>,
+    pub header_static_key: Option<String>,
+    pub header_content_type: Option<String>,
+    pub avatar_remote_url: Option<String>,
+    pub header_remote_url: Option<String>,
 }
 
 impl Account {
@@ -68,7 +76,9 @@ const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.domain, a.display_name, a.not
     a.fields, a.locked, a.bot, a.discoverable, a.indexable, a.hide_collections, a.uri, a.url, \
     a.followers_count, a.following_count, a.statuses_count, a.last_status_at, a.created_at, a.updated_at, \
     a.actor_type, a.inbox_url, a.shared_inbox_url, a.outbox_url, a.followers_url, a.following_url, \
-    a.featured_url, a.key_id, a.public_key_pem, a.fetched_at";
+    a.featured_url, a.key_id, a.public_key_pem, a.fetched_at, a.avatar_key, a.avatar_static_key, \
+    a.avatar_content_type, a.header_key, a.header_static_key, a.header_content_type, \
+    a.avatar_remote_url, a.header_remote_url";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
@@ -193,6 +203,50 @@ pub async fn create_local(tx: &mut crate::Tx<'_>, new: NewLocalAccount<'_>) -> R
     .await
     .map_err(|e| conflict_on(e, "users_email", "email"))?;
     Ok(account)
+}
+
+/// Stored files of a profile picture (avatar or header).
+pub struct ProfileImage<'a> {
+    pub key: &'a str,
+    pub static_key: &'a str,
+    pub content_type: &'a str,
+}
+
+/// Which profile picture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileImageKind {
+    Avatar,
+    Header,
+}
+
+/// Set (or with None, remove) an avatar or header; returns the keys it
+/// replaced, for the caller to delete from storage after commit.
+pub async fn set_profile_image(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    kind: ProfileImageKind,
+    image: Option<ProfileImage<'_>>,
+) -> Result<Vec<String>> {
+    let (key, static_key, content_type) = match kind {
+        ProfileImageKind::Avatar => ("avatar_key", "avatar_static_key", "avatar_content_type"),
+        ProfileImageKind::Header => ("header_key", "header_static_key", "header_content_type"),
+    };
+    // The FROM subquery sees the row as it was before this update.
+    let query = format!(
+        "UPDATE accounts AS a SET {key} = $2, {static_key} = $3, {content_type} = $4, updated_at = now() \
+         FROM (SELECT {key} AS k, {static_key} AS s FROM accounts WHERE id = $1) AS old \
+         WHERE a.id = $1 RETURNING old.k, old.s"
+    );
+    let (old_key, old_static): (Option<String>, Option<String>) = sqlx::query_as(&query)
+        .bind(account_id)
+        .bind(image.as_ref().map(|i| i.key))
+        .bind(image.as_ref().map(|i| i.static_key))
+        .bind(image.as_ref().map(|i| i.content_type))
+        .fetch_one(db)
+        .await?;
+    let mut replaced: Vec<String> = old_key.into_iter().chain(old_static).collect();
+    replaced.dedup();
+    Ok(replaced)
 }
 
 /// Profile changes from `update_credentials`; None leaves a value alone.
@@ -488,6 +542,8 @@ pub struct RemoteAccount<'a> {
     pub key_id: &'a str,
     pub public_key_pem: &'a str,
     pub created_at: Option<DateTime<Utc>>,
+    pub avatar_url: Option<&'a str>,
+    pub header_url: Option<&'a str>,
 }
 
 /// Insert or refresh a remote account, keyed by its actor URI.
@@ -495,14 +551,15 @@ pub async fn upsert_remote(db: impl PgExecutor<'_>, remote: RemoteAccount<'_>) -
     let query = format!(
         "INSERT INTO accounts AS a (uri, url, username, domain, actor_type, display_name, note, fields, \
            locked, bot, discoverable, indexable, inbox_url, shared_inbox_url, outbox_url, followers_url, \
-           following_url, featured_url, key_id, public_key_pem, created_at, fetched_at) \
+           following_url, featured_url, key_id, public_key_pem, created_at, fetched_at, \
+           avatar_remote_url, header_remote_url) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-           coalesce($21, now()), now()) \
+           coalesce($21, now()), now(), $22, $23) \
          ON CONFLICT (uri) DO UPDATE SET url = $2, display_name = $6, note = $7, fields = $8, \
            locked = $9, bot = $10, discoverable = $11, indexable = $12, inbox_url = $13, \
            shared_inbox_url = $14, outbox_url = $15, followers_url = $16, following_url = $17, \
            featured_url = $18, key_id = $19, public_key_pem = $20, actor_type = $5, fetched_at = now(), \
-           updated_at = now() \
+           avatar_remote_url = $22, header_remote_url = $23, updated_at = now() \
          RETURNING {ACCOUNT_COLUMNS}"
     );
     sqlx::query_as(&query)
@@ -527,6 +584,8 @@ pub async fn upsert_remote(db: impl PgExecutor<'_>, remote: RemoteAccount<'_>) -
         .bind(remote.key_id)
         .bind(remote.public_key_pem)
         .bind(remote.created_at)
+        .bind(remote.avatar_url)
+        .bind(remote.header_url)
         .fetch_one(db)
         .await
         .map_err(|e| conflict_on(e, "accounts_username_domain", "username"))

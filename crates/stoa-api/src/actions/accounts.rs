@@ -146,3 +146,74 @@ pub async fn create(
     tx.commit().await.map_err(stoa_db::Error::from)?;
     Ok(account)
 }
+
+/// A processed avatar or header, already in storage.
+pub struct StoredPicture {
+    pub key: String,
+    pub static_key: String,
+    pub content_type: String,
+}
+
+/// Clean, resize and store a profile picture: avatars to at most 400×400
+/// pixels, headers to 1500×500, as Mastodon sizes them. An animated GIF
+/// keeps its animation; its static variant is a still frame.
+pub async fn store_picture(
+    state: &AppState,
+    account: &Account,
+    kind: stoa_db::accounts::ProfileImageKind,
+    bytes: bytes::Bytes,
+) -> ApiResult<StoredPicture> {
+    let (kind_name, pixels) = match kind {
+        stoa_db::accounts::ProfileImageKind::Avatar => ("avatars", 400 * 400),
+        stoa_db::accounts::ProfileImageKind::Header => ("headers", 1500 * 500),
+    };
+    let limits = stoa_media::Limits {
+        max_original_pixels: pixels,
+        preview_pixels: pixels,
+        ..state.media_limits.clone()
+    };
+    let image = tokio::task::spawn_blocking(move || stoa_media::process_image(&bytes, &limits))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| ApiError::unprocessable(e.to_string()))?;
+    let version = stoa_db::media::next_id(&state.pool).await?;
+    let key_for = |style: &str, content_type: &str| {
+        let extension = stoa_media::extension_for(content_type).unwrap_or("bin");
+        format!(
+            "accounts/{kind_name}/{}/{version}/{style}.{extension}",
+            account.id
+        )
+    };
+    let key = key_for("original", image.original_content_type);
+    let stored = StoredPicture {
+        static_key: if image.animated {
+            key_for("static", image.preview_content_type)
+        } else {
+            key.clone()
+        },
+        key,
+        content_type: image.original_content_type.to_owned(),
+    };
+    let storage_error = |e: stoa_storage::StorageError| ApiError::internal(&e);
+    state
+        .storage
+        .put(
+            &stored.key,
+            image.original.into(),
+            image.original_content_type,
+        )
+        .await
+        .map_err(storage_error)?;
+    if image.animated {
+        state
+            .storage
+            .put(
+                &stored.static_key,
+                image.preview.into(),
+                image.preview_content_type,
+            )
+            .await
+            .map_err(storage_error)?;
+    }
+    Ok(stored)
+}

@@ -54,6 +54,19 @@ pub fn actor(state: &AppState, account: &Account) -> ApiResult<Actor> {
     for field in account.fields.iter() {
         builder = builder.field(&field.name, &field.value_html);
     }
+    let picture = |key: &Option<String>, content_type: &Option<String>| {
+        let url = state.storage.public_url(key.as_deref()?).ok()?;
+        Some((
+            url,
+            content_type.clone().unwrap_or_else(|| "image/jpeg".into()),
+        ))
+    };
+    if let Some((url, media_type)) = picture(&account.avatar_key, &account.avatar_content_type) {
+        builder = builder.icon(url, media_type);
+    }
+    if let Some((url, media_type)) = picture(&account.header_key, &account.header_content_type) {
+        builder = builder.header(url, media_type);
+    }
     Ok(builder.build())
 }
 

@@ -147,6 +147,12 @@ pub async fn store_actor(state: &AppState, actor: &Actor) -> ApiResult<Account> 
             key_id: &key.id,
             public_key_pem: &key.public_key_pem,
             created_at: actor.published,
+            avatar_url: actor
+                .avatar_url()
+                .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
+            header_url: actor
+                .header_url()
+                .filter(|url| url.starts_with("https://") || url.starts_with("http://")),
         },
     )
     .await?;

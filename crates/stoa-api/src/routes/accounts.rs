@@ -11,12 +11,12 @@ use crate::actions;
 use crate::auth::{AppToken, Auth, MaybeAuth};
 use crate::entities;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{Params, QueryParams};
+use crate::extract::{Params, ParamsWithFiles, QueryParams};
 use crate::pagination::{self, PageParams, Paged};
 use crate::present;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/api/v1/accounts", post(register))
         .route(
@@ -25,7 +25,10 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/api/v1/accounts/update_credentials",
-            patch(update_credentials),
+            // Room for an avatar and a header.
+            patch(update_credentials).layer(axum::extract::DefaultBodyLimit::max(
+                2 * state.settings.media.image_size_limit + 1024 * 1024,
+            )),
         )
         .route("/api/v1/accounts/lookup", get(lookup))
         .route("/api/v1/accounts/search", get(search))
@@ -179,9 +182,57 @@ async fn render_inline(state: &AppState, value: &str) -> ApiResult<String> {
 async fn update_credentials(
     State(state): State<AppState>,
     auth: Auth,
-    Params(params): Params<CredentialsUpdate>,
+    ParamsWithFiles(params, mut files): ParamsWithFiles<CredentialsUpdate>,
 ) -> ApiResult<Json<entities::Account>> {
     auth.require("write:accounts")?;
+    use stoa_db::accounts::ProfileImageKind;
+    let mut pictures = Vec::new();
+    for (field, kind) in [
+        ("avatar", ProfileImageKind::Avatar),
+        ("header", ProfileImageKind::Header),
+    ] {
+        if let Some(bytes) = files.take(field) {
+            let stored = actions::accounts::store_picture(&state, &auth.account, kind, bytes).await;
+            match stored {
+                Ok(stored) => pictures.push((kind, stored)),
+                Err(e) => {
+                    delete_pictures(&state, &pictures).await;
+                    return Err(e);
+                }
+            }
+        }
+    }
+    let result = apply_profile_update(&state, &auth, params, &pictures).await;
+    if result.is_err() {
+        delete_pictures(&state, &pictures).await;
+    }
+    result
+}
+
+/// Remove stored pictures of an update that did not happen.
+async fn delete_pictures(
+    state: &AppState,
+    pictures: &[(
+        stoa_db::accounts::ProfileImageKind,
+        actions::accounts::StoredPicture,
+    )],
+) {
+    for (_, picture) in pictures {
+        let _ = state.storage.delete(&picture.key).await;
+        let _ = state.storage.delete(&picture.static_key).await;
+    }
+}
+
+async fn apply_profile_update(
+    state: &AppState,
+    auth: &Auth,
+    params: CredentialsUpdate,
+    pictures: &[(
+        stoa_db::accounts::ProfileImageKind,
+        actions::accounts::StoredPicture,
+    )],
+) -> ApiResult<Json<entities::Account>> {
+    let state = state.clone();
     let mut update = stoa_db::accounts::ProfileUpdate::default();
     if let Some(name) = params.display_name {
         if name.chars().count() > 30 {
@@ -256,10 +307,31 @@ async fn update_credentials(
     }
     let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
     stoa_db::accounts::update_profile(&mut tx, auth.account.id, update).await?;
+    let mut replaced = Vec::new();
+    for (kind, picture) in pictures {
+        replaced.extend(
+            stoa_db::accounts::set_profile_image(
+                &mut *tx,
+                auth.account.id,
+                *kind,
+                Some(stoa_db::accounts::ProfileImage {
+                    key: &picture.key,
+                    static_key: &picture.static_key,
+                    content_type: &picture.content_type,
+                }),
+            )
+            .await?,
+        );
+    }
     let outgoing = crate::federation::publish::update_actor(&state, &mut tx, &auth.account).await?;
     let deliveries = crate::federation::publish::enqueue(&mut tx, outgoing).await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
     crate::federation::publish::signal(&state, deliveries).await;
+    for key in replaced {
+        if let Err(e) = state.storage.delete(&key).await {
+            tracing::warn!(error = %e, key, "could not delete a replaced profile picture");
+        }
+    }
     let account = stoa_db::accounts::find(&state.pool, auth.account.id)
         .await?
         .ok_or_else(ApiError::not_found)?;
@@ -269,7 +341,7 @@ async fn update_credentials(
     let refreshed = Auth {
         account,
         user,
-        token: auth.token,
+        token: auth.token.clone(),
     };
     Ok(Json(credential_account(&state, &refreshed).await?))
 }

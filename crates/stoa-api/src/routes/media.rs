@@ -263,9 +263,10 @@ async fn update(
 }
 
 /// GET /system/*key: files of the filesystem backend, when Stoa serves them.
-/// Only processed media are public; raw uploads are not.
+/// Only processed media and profile pictures are public; raw uploads are not.
 async fn serve_file(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Response> {
-    if !key.starts_with("media_attachments/") {
+    const PUBLIC_PREFIXES: [&str; 2] = ["media_attachments/", "accounts/"];
+    if !PUBLIC_PREFIXES.iter().any(|prefix| key.starts_with(prefix)) {
         return Err(ApiError::not_found());
     }
     let Some((bytes, content_type)) = state

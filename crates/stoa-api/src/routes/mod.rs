@@ -35,7 +35,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(settings.http.request_timeout_secs.max(1));
     Router::new()
         .merge(oauth::router())
-        .merge(accounts::router())
+        .merge(accounts::router(&state))
         .merge(statuses::router())
         .merge(timelines::router())
         .merge(notifications::router())
