@@ -10,6 +10,7 @@ mod federation;
 mod fedify;
 mod instance;
 mod media;
+mod media_s3;
 mod notifications;
 mod oauth;
 mod queue;

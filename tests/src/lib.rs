@@ -265,6 +265,11 @@ pub struct TestApp {
     pub client: reqwest::Client,
     database_name: String,
     shutdown: Shutdown,
+    /// The server task, awaited by [`TestApp::restart_with`].
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// False once [`TestApp::restart_with`] handed the database and Redis
+    /// namespace to the restarted app: dropping this one then leaves them.
+    owns_database: bool,
     client_app: tokio::sync::OnceCell<(OAuthApp, String)>,
 }
 
@@ -470,7 +475,7 @@ impl TestApp {
             Listen::AnyPort => format!("http://{addr}"),
         };
         let shutdown = Shutdown::new();
-        tokio::spawn(app.run(shutdown.clone()));
+        let server = tokio::spawn(app.run(shutdown.clone()));
 
         let db = PgPoolOptions::new()
             .max_connections(2)
@@ -486,8 +491,65 @@ impl TestApp {
             client: TestApp::new_client(),
             database_name,
             shutdown,
+            server: Some(server),
+            owns_database: true,
             client_app: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// Stop this server (waiting until it has finished its requests and
+    /// jobs) and start a new one on the same database, Redis namespace and
+    /// address, with the settings changed by `configure`: an admin editing
+    /// the config file and restarting. The address fields (`http.listen`,
+    /// `instance.domain`, `instance.url`) are kept whatever `configure` does.
+    /// The returned app owns the database from then on; its
+    /// [`TestApp::client`] is a new one (no cookies kept). Panics when the
+    /// old server does not stop within 30 s or the new one cannot start.
+    pub async fn restart_with(mut self, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        const STOP_TIMEOUT: Duration = Duration::from_secs(30);
+        self.shutdown.cancel();
+        if let Some(server) = self.server.take() {
+            match tokio::time::timeout(STOP_TIMEOUT, server).await {
+                Ok(Ok(Ok(()))) => {}
+                Ok(Ok(Err(e))) => panic!("the server stopped with an error: {e:#}"),
+                Ok(Err(e)) => panic!("the server task failed: {e}"),
+                Err(_) => panic!("the server did not stop within {STOP_TIMEOUT:?}"),
+            }
+        }
+        let mut settings = self.settings.clone();
+        configure(&mut settings);
+        settings.http.listen = self.settings.http.listen;
+        settings.instance.domain = self.settings.instance.domain.clone();
+        settings.instance.url = self.settings.instance.url.clone();
+        // The old listener is closed; the address is ours again unless
+        // another test grabbed the port in between.
+        let mut attempt = 0;
+        let app = loop {
+            attempt += 1;
+            match stoa::App::build(settings.clone(), true).await {
+                Ok(app) => break app,
+                Err(e) if attempt < 20 && is_listen_error(&e) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cannot restart the test server: {e:#}"),
+            }
+        };
+        let shutdown = Shutdown::new();
+        let server = tokio::spawn(app.run(shutdown.clone()));
+        self.owns_database = false;
+        TestApp {
+            base_url: self.base_url.clone(),
+            addr: self.addr,
+            settings,
+            database_url: self.database_url.clone(),
+            db: self.db.clone(),
+            client: TestApp::new_client(),
+            database_name: self.database_name.clone(),
+            shutdown,
+            server: Some(server),
+            owns_database: true,
+            client_app: std::mem::take(&mut self.client_app),
+        }
     }
 
     /// The domain of handles on this instance (`alice@{domain}`).
@@ -747,6 +809,9 @@ impl TestApp {
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        if !self.owns_database {
+            return;
+        }
         if std::env::var_os("TEST_KEEP_DB").is_some_and(|v| v != "0") {
             eprintln!(
                 "TEST_KEEP_DB: kept database {} and Redis namespace {}",
@@ -814,6 +879,39 @@ pub fn settings_env(settings: &Settings) -> Vec<(String, String)> {
     let mut out = Vec::new();
     flatten("", &value, &mut out);
     out
+}
+
+/// `settings` as a TOML config file for a `stoa` process (every key;
+/// `None`s are left out): what [`settings_env`] sets, one table per section.
+pub fn settings_toml(settings: &Settings) -> String {
+    let prefix = stoa_config::ENV_PREFIX;
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    for (name, value) in settings_env(settings) {
+        let path = name
+            .strip_prefix(prefix)
+            .unwrap_or(&name)
+            .to_ascii_lowercase();
+        let (section, key) = path.split_once("__").unwrap_or(("", &path));
+        let line = format!("{} = {value}", key.replace("__", "."));
+        match sections.iter_mut().find(|(s, _)| s == section) {
+            Some((_, lines)) => lines.push(line),
+            None => sections.push((section.to_owned(), vec![line])),
+        }
+    }
+    // Keys outside any table must come first.
+    sections.sort_by_key(|(section, _)| !section.is_empty());
+    let mut toml = String::new();
+    for (section, lines) in sections {
+        if !section.is_empty() {
+            toml.push_str(&format!("[{section}]\n"));
+        }
+        for line in lines {
+            toml.push_str(&line);
+            toml.push('\n');
+        }
+        toml.push('\n');
+    }
+    toml
 }
 
 /// The `stoa` binary of this build (`target/<profile>/stoa`, found next to
@@ -1491,6 +1589,25 @@ mod tests {
         let loaded = Settings::load(None, env).expect("settings from the environment");
         assert_eq!(
             serde_json::to_value(&loaded).expect("json"),
+            serde_json::to_value(&settings).expect("json")
+        );
+    }
+
+    #[test]
+    fn settings_survive_a_config_file() {
+        let mut settings = Settings::load(None, std::iter::empty()).expect("defaults");
+        settings.instance.url = Some("http://127.0.0.9".into());
+        settings.instance.domain = "127.0.0.9".into();
+        settings.instance.title = "quotes \" and \\ and true".into();
+        settings.development.allow_http = true;
+        settings.federation.allowed_private_addresses = vec!["127.0.0.7/32".into()];
+        settings.media.root = "/tmp/stoa media".into();
+        let path = std::env::temp_dir().join(format!("stoa-settings-{}.toml", random_suffix()));
+        std::fs::write(&path, settings_toml(&settings)).expect("write the config file");
+        let loaded = Settings::load(Some(&path), std::iter::empty());
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(
+            serde_json::to_value(loaded.expect("settings from the file")).expect("json"),
             serde_json::to_value(&settings).expect("json")
         );
     }

@@ -308,12 +308,36 @@ impl Client {
         activity: bool,
     ) -> Result<Fetched, Error> {
         let url = self.check_url(url)?;
-        tokio::time::timeout(
+        let raw = tokio::time::timeout(
             self.config.total_timeout,
-            self.get_following(url, accept, signer, activity),
+            self.get_following(url, accept, signer, activity, self.config.max_body_bytes),
         )
         .await
-        .unwrap_or(Err(Error::Timeout))
+        .unwrap_or(Err(Error::Timeout))?;
+        let json = serde_json::from_slice(&raw.body).map_err(|e| Error::Json(e.to_string()))?;
+        Ok(Fetched {
+            url: raw.url,
+            status: raw.status,
+            json,
+        })
+    }
+
+    /// GET a file (remote media), unsigned, up to `max_bytes`. Returns the
+    /// bytes and the content type the server claimed (callers sniff the
+    /// bytes rather than trust it).
+    pub async fn get_bytes(&self, url: &Url, max_bytes: usize) -> Result<FetchedFile, Error> {
+        let url = self.check_url(url)?;
+        let raw = tokio::time::timeout(
+            self.config.total_timeout,
+            self.get_following(url, "*/*", None, false, max_bytes),
+        )
+        .await
+        .unwrap_or(Err(Error::Timeout))?;
+        Ok(FetchedFile {
+            url: raw.url,
+            content_type: raw.content_type,
+            body: Bytes::from(raw.body),
+        })
     }
 
     /// GET `url`, following up to `max_redirects` redirects. `url` has been
@@ -324,7 +348,8 @@ impl Client {
         accept: &str,
         signer: Option<&dyn Signer>,
         activity: bool,
-    ) -> Result<Fetched, Error> {
+        body_limit: usize,
+    ) -> Result<RawResponse, Error> {
         let mut hops = 0;
         loop {
             let started = Instant::now();
@@ -358,22 +383,20 @@ impl Client {
             if !status.is_success() {
                 return Err(Error::Status(status.as_u16()));
             }
-            if activity {
-                let content_type = response
-                    .headers()
-                    .get(CONTENT_TYPE)
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                    .unwrap_or_default();
-                if !is_activity_content_type(&content_type) {
-                    return Err(Error::NotActivityJson(content_type));
-                }
+            let content_type = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                .unwrap_or_default();
+            if activity && !is_activity_content_type(&content_type) {
+                return Err(Error::NotActivityJson(content_type));
             }
-            let body = read_body(response, self.config.max_body_bytes).await?;
-            let json = serde_json::from_slice(&body).map_err(|e| Error::Json(e.to_string()))?;
-            return Ok(Fetched {
+            let body = read_body(response, body_limit).await?;
+            return Ok(RawResponse {
                 url,
                 status: status.as_u16(),
-                json,
+                content_type,
+                body,
             });
         }
     }
@@ -527,6 +550,24 @@ fn header_value(value: &str) -> Result<HeaderValue, Error> {
 }
 
 /// The body, or [`Error::TooLarge`] once it is known to exceed `limit`.
+/// A response read in full, before its body is interpreted.
+struct RawResponse {
+    url: Url,
+    status: u16,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+/// A fetched file.
+#[derive(Debug, Clone)]
+pub struct FetchedFile {
+    /// Where it was found, after redirects.
+    pub url: Url,
+    /// What the server said it is; not to be trusted.
+    pub content_type: String,
+    pub body: Bytes,
+}
+
 async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, Error> {
     let declared = response.content_length();
     if declared.is_some_and(|len| len > limit as u64) {

@@ -98,11 +98,18 @@ pub async fn open_queue(settings: &Settings) -> anyhow::Result<stoa_queue::Queue
     .context("cannot connect to Redis (redis.url)")
 }
 
-/// The media storage the settings describe.
+/// The media storage the settings describe. A bucket that cannot be reached
+/// is reported at once (uploads would fail), without refusing to start: the
+/// rest of the server works without media.
 pub async fn open_storage(settings: &Settings) -> anyhow::Result<stoa_storage::Storage> {
-    stoa_storage::Storage::new(&stoa_api::storage_config(settings), &settings.public_url())
-        .await
-        .context("cannot open media storage ([media] settings)")
+    let storage =
+        stoa_storage::Storage::new(&stoa_api::storage_config(settings), &settings.public_url())
+            .await
+            .context("cannot open media storage ([media] settings)")?;
+    if let Err(e) = storage.check().await {
+        tracing::warn!(error = %e, "media storage is not usable; uploads will fail until it is");
+    }
+    Ok(storage)
 }
 
 /// Run the worker alone until `shutdown`.
