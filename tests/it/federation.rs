@@ -1271,3 +1271,137 @@ async fn blocking_a_remote_follower_federates_and_ends_the_follow() {
     })
     .await;
 }
+
+/// A small JPEG for profile pictures and attachments.
+fn jpeg(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 200])
+    });
+    let mut bytes = Vec::new();
+    image::DynamicImage::ImageRgb8(image)
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Jpeg,
+        )
+        .expect("encode a JPEG");
+    bytes
+}
+
+#[tokio::test]
+async fn remote_media_are_cached_pruned_and_fetched_again() {
+    let Following {
+        a,
+        b,
+        alice,
+        bob,
+        bob_on_a,
+    } = alice_follows_bob().await;
+    // bob has an avatar and posts a picture on B.
+    let form = reqwest::multipart::Form::new().part(
+        "avatar",
+        reqwest::multipart::Part::bytes(jpeg(300, 300)).file_name("bob.jpg"),
+    );
+    b.send(
+        b.request(
+            Method::PATCH,
+            "/api/v1/accounts/update_credentials",
+            Some(&bob.token),
+        )
+        .multipart(form),
+    )
+    .await
+    .assert_status(200);
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(jpeg(120, 80)).file_name("pic.jpg"),
+        )
+        .text("description", "A picture");
+    let media = b
+        .send(
+            b.request(Method::POST, "/api/v1/media", Some(&bob.token))
+                .multipart(form),
+        )
+        .await
+        .json(200);
+    let status = b
+        .post_status(
+            &bob,
+            json!({"status": "look", "media_ids": [id_of(&media)]}),
+        )
+        .await;
+    let remote_file = media["url"].as_str().expect("url on B").to_owned();
+
+    // On A the picture is soon served by A itself.
+    let a_base = a.base_url.clone();
+    let copy = wait_in_home(&a, &alice, &status).await;
+    let copy_id = id_of(&copy);
+    let cached = eventually("A caches bob's picture", FEDERATION_TIMEOUT, || async {
+        let seen = a
+            .get(&format!("/api/v1/statuses/{copy_id}"), Some(&alice.token))
+            .await
+            .json(200);
+        let attachment = seen["media_attachments"][0].clone();
+        match attachment["url"].as_str() {
+            Some(url) if url.starts_with(&a_base) => Ok(attachment),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    assert_eq!(cached["remote_url"], remote_file.as_str(), "{cached}");
+    assert_eq!(cached["description"], "A picture");
+    let url = cached["url"].as_str().expect("cached url").to_owned();
+    let file = reqwest::get(&url).await.expect("fetch the cached file");
+    assert_eq!(file.status(), 200);
+    assert!(image::load_from_memory(&file.bytes().await.expect("bytes")).is_ok());
+    // bob's avatar too, once A has refreshed his account.
+    let path = format!("/api/v1/accounts/{bob_on_a}");
+    eventually("A caches bob's avatar", FEDERATION_TIMEOUT, || async {
+        let account = a.get(&path, Some(&alice.token)).await.json(200);
+        match account["avatar"].as_str() {
+            Some(avatar) if avatar.starts_with(&a_base) && avatar.contains("/cache/") => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+
+    // A budget of nothing prunes everything: files gone, origin URLs shown.
+    let mut tight = a.settings.clone();
+    tight.media.remote_cache_budget_bytes = 0;
+    let report = stoa::admin::prune_media(&tight).await.expect("prune");
+    assert!(report.files >= 3, "{report:?}");
+    assert_eq!(reqwest::get(&url).await.expect("fetch").status(), 404);
+    let seen = a
+        .get(&format!("/api/v1/statuses/{copy_id}"), Some(&alice.token))
+        .await
+        .json(200);
+    assert_eq!(
+        seen["media_attachments"][0]["url"],
+        remote_file.as_str(),
+        "{seen}"
+    );
+    let account = a.get(&path, Some(&alice.token)).await.json(200);
+    assert!(
+        account["avatar"]
+            .as_str()
+            .is_some_and(|avatar| !avatar.starts_with(&a_base)),
+        "{account}"
+    );
+
+    // Looking at it again fetches it again.
+    eventually(
+        "A fetches the pruned picture again",
+        FEDERATION_TIMEOUT,
+        || async {
+            let seen = a
+                .get(&format!("/api/v1/statuses/{copy_id}"), Some(&alice.token))
+                .await
+                .json(200);
+            match seen["media_attachments"][0]["url"].as_str() {
+                Some(url) if url.starts_with(&a_base) => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        },
+    )
+    .await;
+}

@@ -30,7 +30,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 
 pub use axum::Router;
 pub use error::ApiError;
-pub use state::{media_limits, outbound_client, storage_config, AppState};
+pub use state::{media_limits, outbound_client, remote_cache, storage_config, AppState};
 
 /// Version reported to clients: Mastodon's API level first, so that clients
 /// that gate features on it (Mastodon.py, toot) parse it.

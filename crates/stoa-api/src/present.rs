@@ -207,7 +207,9 @@ pub async fn statuses(
 
     let mentions = stoa_db::statuses::mentions_of(db, &status_ids).await?;
     let mut media_by_status: HashMap<i64, Vec<entities::MediaAttachment>> = HashMap::new();
-    for media in stoa_db::media::of_statuses(db, &status_ids).await? {
+    let media_rows = stoa_db::media::of_statuses(db, &status_ids).await?;
+    refetch_pruned_media(state, &media_rows).await?;
+    for media in media_rows {
         if let Some(status_id) = media.status_id {
             media_by_status
                 .entry(status_id)
@@ -340,6 +342,27 @@ pub async fn statuses(
             }
         })
         .collect())
+}
+
+/// Remote attachments whose cached copy was pruned are shown from their
+/// origin this time and fetched again for the next (at most one attempt per
+/// file every five minutes, a few per request).
+async fn refetch_pruned_media(state: &AppState, media: &[stoa_db::media::Media]) -> ApiResult<()> {
+    if !state.settings.media.remote_cache {
+        return Ok(());
+    }
+    let mut jobs = Vec::new();
+    for row in media
+        .iter()
+        .filter(|row| row.remote_url.is_some() && row.file_key.is_none())
+        .take(8)
+    {
+        if stoa_db::media::claim_cache_attempt(&state.pool, row.id, 300).await? {
+            jobs.push(stoa_queue::Job::CacheRemoteMedia { media_id: row.id });
+        }
+    }
+    state.cache_remote(jobs).await;
+    Ok(())
 }
 
 /// Present notifications, dropping those whose account or status is gone

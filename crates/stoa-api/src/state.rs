@@ -99,6 +99,32 @@ pub fn media_limits(settings: &Settings) -> stoa_media::Limits {
     }
 }
 
+/// How remote media are cached, from the `[media]` settings.
+pub fn remote_cache(settings: &Settings) -> stoa_worker::media::RemoteCache {
+    stoa_worker::media::RemoteCache {
+        enabled: settings.media.remote_cache,
+        retention: std::time::Duration::from_secs(
+            u64::from(settings.media.remote_cache_retention_days) * 86_400,
+        ),
+        budget_bytes: settings.media.remote_cache_budget_bytes,
+    }
+}
+
+impl AppState {
+    /// Ask the worker to cache remote files (when the cache is on).
+    pub async fn cache_remote(&self, jobs: impl IntoIterator<Item = stoa_queue::Job>) {
+        if !self.settings.media.remote_cache {
+            return;
+        }
+        for job in jobs {
+            if let Err(e) = self.queue.push(&job).await {
+                tracing::warn!(error = %e, "could not ask for remote media to be cached");
+                return;
+            }
+        }
+    }
+}
+
 /// The outbound client as the settings describe it.
 pub fn outbound_client(settings: &Settings) -> Result<stoa_outbound::Client, stoa_outbound::Error> {
     let mut config = stoa_outbound::Config::new(format!(

@@ -262,6 +262,14 @@ pub struct Media {
     pub image_matrix_limit: u64,
     /// Longest media description, in characters.
     pub description_limit: usize,
+    /// Keep copies of other servers' media (attachments, avatars, headers),
+    /// so readers' browsers never contact those servers.
+    pub remote_cache: bool,
+    /// Cached remote media older than this are removed (and fetched again
+    /// if someone looks at them).
+    pub remote_cache_retention_days: u32,
+    /// The cache is kept under this many bytes, oldest files removed first.
+    pub remote_cache_budget_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -287,6 +295,9 @@ impl Default for Media {
             image_size_limit: 16 * 1024 * 1024,
             image_matrix_limit: 33_177_600,
             description_limit: 1500,
+            remote_cache: true,
+            remote_cache_retention_days: 7,
+            remote_cache_budget_bytes: 10 * 1024 * 1024 * 1024,
         }
     }
 }

@@ -559,6 +559,10 @@ pub async fn upsert_remote(db: impl PgExecutor<'_>, remote: RemoteAccount<'_>) -
            locked = $9, bot = $10, discoverable = $11, indexable = $12, inbox_url = $13, \
            shared_inbox_url = $14, outbox_url = $15, followers_url = $16, following_url = $17, \
            featured_url = $18, key_id = $19, public_key_pem = $20, actor_type = $5, fetched_at = now(), \
+           avatar_key = CASE WHEN a.avatar_remote_url IS DISTINCT FROM $22 THEN NULL ELSE a.avatar_key END, \
+           avatar_static_key = CASE WHEN a.avatar_remote_url IS DISTINCT FROM $22 THEN NULL ELSE a.avatar_static_key END, \
+           header_key = CASE WHEN a.header_remote_url IS DISTINCT FROM $23 THEN NULL ELSE a.header_key END, \
+           header_static_key = CASE WHEN a.header_remote_url IS DISTINCT FROM $23 THEN NULL ELSE a.header_static_key END, \
            avatar_remote_url = $22, header_remote_url = $23, updated_at = now() \
          RETURNING {ACCOUNT_COLUMNS}"
     );

@@ -271,3 +271,168 @@ pub async fn stale_processing_ids(db: impl PgExecutor<'_>, secs: i32) -> Result<
     .fetch_all(db)
     .await?)
 }
+
+/// What a cached remote file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CachePurpose {
+    Media(i64),
+    Avatar(i64),
+    Header(i64),
+}
+
+/// Record files just written to the cache.
+pub async fn record_cached(
+    db: impl PgExecutor<'_>,
+    purpose: CachePurpose,
+    files: &[(&str, i64)],
+) -> Result<()> {
+    let (name, media_id, account_id) = match purpose {
+        CachePurpose::Media(id) => ("media", Some(id), None),
+        CachePurpose::Avatar(id) => ("avatar", None, Some(id)),
+        CachePurpose::Header(id) => ("header", None, Some(id)),
+    };
+    let keys: Vec<&str> = files.iter().map(|(key, _)| *key).collect();
+    let sizes: Vec<i64> = files.iter().map(|(_, bytes)| *bytes).collect();
+    sqlx::query(
+        "INSERT INTO cached_files (key, bytes, purpose, media_id, account_id) \
+         SELECT k, b, $3, $4, $5 FROM unnest($1::text[], $2::bigint[]) AS t(k, b) \
+         ON CONFLICT (key) DO UPDATE SET bytes = excluded.bytes, created_at = now()",
+    )
+    .bind(&keys)
+    .bind(&sizes)
+    .bind(name)
+    .bind(media_id)
+    .bind(account_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Attach cached files to a remote attachment.
+pub async fn set_cached_files(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    processed: Processed<'_>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE media_attachments SET file_key = $2, file_content_type = $3, file_size = $4, \
+         preview_key = $5, preview_content_type = $6, meta = $7, \
+         blurhash = coalesce(blurhash, $8), updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(processed.file_key)
+    .bind(processed.file_content_type)
+    .bind(processed.file_size)
+    .bind(processed.preview_key)
+    .bind(processed.preview_content_type)
+    .bind(sqlx::types::Json(processed.meta))
+    .bind(processed.blurhash)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Claim a remote attachment for fetching, at most once per `every_secs`:
+/// true when the caller should fetch it now.
+pub async fn claim_cache_attempt(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    every_secs: i32,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE media_attachments SET cache_attempted_at = now() WHERE id = $1 \
+         AND remote_url IS NOT NULL AND file_key IS NULL \
+         AND (cache_attempted_at IS NULL OR cache_attempted_at < now() - make_interval(secs => $2))",
+    )
+    .bind(id)
+    .bind(every_secs)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A cached file chosen for eviction.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Eviction {
+    pub key: String,
+    pub bytes: i64,
+    pub purpose: String,
+    pub media_id: Option<i64>,
+    pub account_id: Option<i64>,
+}
+
+/// Cached files to evict: all older than `retention_secs`, then the oldest
+/// until the rest fit in `budget_bytes`.
+pub async fn evictions(
+    db: impl PgExecutor<'_>,
+    retention_secs: i64,
+    budget_bytes: i64,
+) -> Result<Vec<Eviction>> {
+    Ok(sqlx::query_as(
+        "SELECT key, bytes, purpose, media_id, account_id FROM ( \
+           SELECT c.*, sum(bytes) OVER (ORDER BY created_at DESC, key) AS newer_total \
+           FROM cached_files c) ranked \
+         WHERE created_at < now() - make_interval(secs => $1::double precision) OR newer_total > $2 \
+         ORDER BY created_at LIMIT 10000",
+    )
+    .bind(retention_secs)
+    .bind(budget_bytes)
+    .fetch_all(db)
+    .await?)
+}
+
+impl Eviction {
+    /// The owner whose cached files go together.
+    pub fn owner(&self) -> Option<CachePurpose> {
+        match (self.purpose.as_str(), self.media_id, self.account_id) {
+            ("media", Some(id), _) => Some(CachePurpose::Media(id)),
+            ("avatar", _, Some(id)) => Some(CachePurpose::Avatar(id)),
+            ("header", _, Some(id)) => Some(CachePurpose::Header(id)),
+            _ => None,
+        }
+    }
+}
+
+/// Forget every cached file of `owner` and unlink them from it, so that the
+/// origin URL is shown (and the file fetched again) instead. Returns the
+/// keys and their total size, for the caller to delete after commit.
+pub async fn forget_cached(tx: &mut Tx<'_>, owner: CachePurpose) -> Result<(Vec<String>, i64)> {
+    let (condition, clear, id) = match owner {
+        CachePurpose::Media(id) => (
+            "purpose = 'media' AND media_id = $1",
+            "UPDATE media_attachments SET file_key = NULL, preview_key = NULL, \
+             cache_attempted_at = NULL WHERE id = $1 AND remote_url IS NOT NULL",
+            id,
+        ),
+        CachePurpose::Avatar(id) => (
+            "purpose = 'avatar' AND account_id = $1",
+            "UPDATE accounts SET avatar_key = NULL, avatar_static_key = NULL \
+             WHERE id = $1 AND domain IS NOT NULL",
+            id,
+        ),
+        CachePurpose::Header(id) => (
+            "purpose = 'header' AND account_id = $1",
+            "UPDATE accounts SET header_key = NULL, header_static_key = NULL \
+             WHERE id = $1 AND domain IS NOT NULL",
+            id,
+        ),
+    };
+    let rows: Vec<(String, i64)> = sqlx::query_as(&format!(
+        "DELETE FROM cached_files WHERE {condition} RETURNING key, bytes"
+    ))
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    sqlx::query(clear).bind(id).execute(&mut **tx).await?;
+    let bytes = rows.iter().map(|(_, bytes)| bytes).sum();
+    Ok((rows.into_iter().map(|(key, _)| key).collect(), bytes))
+}
+
+/// Total size of the remote media cache, in bytes.
+pub async fn cached_bytes(db: impl PgExecutor<'_>) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT coalesce(sum(bytes), 0)::bigint FROM cached_files")
+            .fetch_one(db)
+            .await?,
+    )
+}

@@ -39,6 +39,10 @@ pub enum Job {
     Deliver { delivery_id: i64 },
     /// Process an uploaded media file (`POST /api/v2/media`).
     ProcessMedia { media_id: i64 },
+    /// Fetch and cache a remote attachment.
+    CacheRemoteMedia { media_id: i64 },
+    /// Fetch and cache a remote account's avatar (or header).
+    CacheRemotePicture { account_id: i64, header: bool },
 }
 
 /// A job handed to a consumer, to be acknowledged once done.

@@ -30,6 +30,7 @@ pub struct Worker {
     pub deliveries: Arc<delivery::DeliveryState>,
     pub storage: stoa_storage::Storage,
     pub media_limits: stoa_media::Limits,
+    pub remote_cache: media::RemoteCache,
 }
 
 impl Worker {
@@ -39,6 +40,7 @@ impl Worker {
         outbound: stoa_outbound::Client,
         storage: stoa_storage::Storage,
         media_limits: stoa_media::Limits,
+        remote_cache: media::RemoteCache,
         concurrency: usize,
     ) -> Worker {
         Worker {
@@ -51,6 +53,7 @@ impl Worker {
             deliveries: Arc::default(),
             storage,
             media_limits,
+            remote_cache,
         }
     }
 }
@@ -146,12 +149,45 @@ impl Worker {
             Job::Cleanup => {
                 let removed = stoa_db::oauth::delete_expired(&self.pool).await?
                     + stoa_db::statuses::delete_old_idempotency_keys(&self.pool).await?;
-                tracing::info!(removed, "cleanup done");
+                let pruned = media::prune(&self.pool, &self.storage, &self.remote_cache).await?;
+                tracing::info!(
+                    removed,
+                    pruned_files = pruned.files,
+                    pruned_bytes = pruned.bytes,
+                    "cleanup done"
+                );
                 Ok(())
             }
             Job::Deliver { delivery_id } => self.deliver(*delivery_id).await,
             Job::ProcessMedia { media_id } => {
                 media::process(&self.pool, &self.storage, &self.media_limits, *media_id).await?;
+                Ok(())
+            }
+            Job::CacheRemoteMedia { media_id } => {
+                if self.remote_cache.enabled {
+                    media::cache_remote_media(
+                        &self.pool,
+                        &self.storage,
+                        &self.outbound,
+                        &self.media_limits,
+                        *media_id,
+                    )
+                    .await?;
+                }
+                Ok(())
+            }
+            Job::CacheRemotePicture { account_id, header } => {
+                if self.remote_cache.enabled {
+                    media::cache_remote_picture(
+                        &self.pool,
+                        &self.storage,
+                        &self.outbound,
+                        &self.media_limits,
+                        *account_id,
+                        *header,
+                    )
+                    .await?;
+                }
                 Ok(())
             }
         }

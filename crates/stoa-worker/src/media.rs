@@ -115,3 +115,252 @@ pub async fn process(
     storage.delete(&upload_key).await?;
     Ok(())
 }
+
+/// How remote media are cached.
+#[derive(Debug, Clone)]
+pub struct RemoteCache {
+    pub enabled: bool,
+    pub retention: std::time::Duration,
+    pub budget_bytes: u64,
+}
+
+/// Store processed files under `cache/…` and return (key, size) pairs.
+async fn store_processed(
+    storage: &Storage,
+    prefix: &str,
+    image: ProcessedImage,
+) -> Result<(Vec<(String, i64)>, ProcessedMeta), ProcessError> {
+    let original_key = format!(
+        "{prefix}/original.{}",
+        stoa_media::extension_for(image.original_content_type).unwrap_or("bin")
+    );
+    let preview_key = format!(
+        "{prefix}/small.{}",
+        stoa_media::extension_for(image.preview_content_type).unwrap_or("bin")
+    );
+    let sizes = (
+        i64::try_from(image.original.len()).unwrap_or(i64::MAX),
+        i64::try_from(image.preview.len()).unwrap_or(i64::MAX),
+    );
+    storage
+        .put(
+            &original_key,
+            Bytes::from(image.original),
+            image.original_content_type,
+        )
+        .await?;
+    storage
+        .put(
+            &preview_key,
+            Bytes::from(image.preview),
+            image.preview_content_type,
+        )
+        .await?;
+    let meta = ProcessedMeta {
+        original_content_type: image.original_content_type,
+        preview_content_type: image.preview_content_type,
+        animated: image.animated,
+        meta: json!({
+            "original": size_meta(&image.original_size),
+            "small": size_meta(&image.preview_size),
+        }),
+        blurhash: image.blurhash,
+    };
+    Ok((vec![(original_key, sizes.0), (preview_key, sizes.1)], meta))
+}
+
+struct ProcessedMeta {
+    original_content_type: &'static str,
+    preview_content_type: &'static str,
+    animated: bool,
+    meta: serde_json::Value,
+    blurhash: String,
+}
+
+/// Fetch (through the outbound client's checks) and process a remote image.
+async fn fetch_image(
+    outbound: &stoa_outbound::Client,
+    url: &str,
+    limits: &Limits,
+) -> Option<ProcessedImage> {
+    let url = url::Url::parse(url).ok()?;
+    let fetched = match outbound.get_bytes(&url, limits.max_bytes).await {
+        Ok(fetched) => fetched,
+        Err(e) => {
+            tracing::info!(error = %e, %url, "remote media unavailable");
+            return None;
+        }
+    };
+    let limits = limits.clone();
+    match tokio::task::spawn_blocking(move || stoa_media::process_image(&fetched.body, &limits))
+        .await
+    {
+        Ok(Ok(image)) => Some(image),
+        Ok(Err(e)) => {
+            tracing::info!(error = %e, %url, "remote media refused");
+            None
+        }
+        Err(e) => {
+            tracing::error!(error = %e, %url, "remote media processing panicked");
+            None
+        }
+    }
+}
+
+/// Fetch, clean and cache a remote attachment; it is then served from here.
+pub async fn cache_remote_media(
+    pool: &PgPool,
+    storage: &Storage,
+    outbound: &stoa_outbound::Client,
+    limits: &Limits,
+    media_id: i64,
+) -> Result<(), ProcessError> {
+    let Some(media) = stoa_db::media::find(pool, media_id).await? else {
+        return Ok(());
+    };
+    let (Some(remote_url), None) = (media.remote_url.as_deref(), media.file_key.as_deref()) else {
+        return Ok(());
+    };
+    if media.kind != MediaType::Image {
+        return Ok(()); // Only images are processed for now; others stay remote.
+    }
+    let Some(image) = fetch_image(outbound, remote_url, limits).await else {
+        return Ok(());
+    };
+    let version = stoa_db::media::next_id(pool).await?;
+    let prefix = format!("cache/media_attachments/{media_id}/{version}");
+    let (files, processed) = store_processed(storage, &prefix, image).await?;
+    let size = files.iter().map(|(_, bytes)| bytes).sum();
+    stoa_db::media::set_cached_files(
+        pool,
+        media_id,
+        Processed {
+            kind: MediaType::Image,
+            file_key: &files[0].0,
+            file_content_type: processed.original_content_type,
+            file_size: size,
+            preview_key: &files[1].0,
+            preview_content_type: processed.preview_content_type,
+            meta: processed.meta,
+            blurhash: &processed.blurhash,
+        },
+    )
+    .await?;
+    let records: Vec<(&str, i64)> = files.iter().map(|(k, b)| (k.as_str(), *b)).collect();
+    stoa_db::media::record_cached(
+        pool,
+        stoa_db::media::CachePurpose::Media(media_id),
+        &records,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Fetch, clean and cache a remote account's avatar or header.
+pub async fn cache_remote_picture(
+    pool: &PgPool,
+    storage: &Storage,
+    outbound: &stoa_outbound::Client,
+    limits: &Limits,
+    account_id: i64,
+    header: bool,
+) -> Result<(), ProcessError> {
+    let Some(account) = stoa_db::accounts::find(pool, account_id).await? else {
+        return Ok(());
+    };
+    let (remote_url, cached) = if header {
+        (
+            account.header_remote_url.as_deref(),
+            account.header_key.is_some(),
+        )
+    } else {
+        (
+            account.avatar_remote_url.as_deref(),
+            account.avatar_key.is_some(),
+        )
+    };
+    let (Some(remote_url), false) = (remote_url, cached) else {
+        return Ok(());
+    };
+    let pixels = if header { 1500 * 500 } else { 400 * 400 };
+    let limits = Limits {
+        max_original_pixels: pixels,
+        preview_pixels: pixels,
+        ..limits.clone()
+    };
+    let Some(image) = fetch_image(outbound, remote_url, &limits).await else {
+        return Ok(());
+    };
+    let version = stoa_db::media::next_id(pool).await?;
+    let kind_name = if header { "headers" } else { "avatars" };
+    let prefix = format!("cache/accounts/{kind_name}/{account_id}/{version}");
+    let (files, processed) = store_processed(storage, &prefix, image).await?;
+    let static_key = if processed.animated {
+        &files[1].0
+    } else {
+        &files[0].0
+    };
+    let kind = if header {
+        stoa_db::accounts::ProfileImageKind::Header
+    } else {
+        stoa_db::accounts::ProfileImageKind::Avatar
+    };
+    stoa_db::accounts::set_profile_image(
+        pool,
+        account_id,
+        kind,
+        Some(stoa_db::accounts::ProfileImage {
+            key: &files[0].0,
+            static_key,
+            content_type: processed.original_content_type,
+        }),
+    )
+    .await?;
+    let purpose = if header {
+        stoa_db::media::CachePurpose::Header(account_id)
+    } else {
+        stoa_db::media::CachePurpose::Avatar(account_id)
+    };
+    let records: Vec<(&str, i64)> = files.iter().map(|(k, b)| (k.as_str(), *b)).collect();
+    stoa_db::media::record_cached(pool, purpose, &records).await?;
+    Ok(())
+}
+
+/// What a prune removed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PruneReport {
+    pub files: usize,
+    pub bytes: i64,
+}
+
+/// Remove cached remote media older than the retention, then the oldest
+/// until the cache fits its budget. The owners fall back to their origin
+/// URLs and are fetched again on demand.
+pub async fn prune(
+    pool: &PgPool,
+    storage: &Storage,
+    cache: &RemoteCache,
+) -> Result<PruneReport, ProcessError> {
+    let retention = i64::try_from(cache.retention.as_secs()).unwrap_or(i64::MAX);
+    let budget = i64::try_from(cache.budget_bytes).unwrap_or(i64::MAX);
+    let mut report = PruneReport::default();
+    let mut owners: Vec<stoa_db::media::CachePurpose> = Vec::new();
+    for eviction in stoa_db::media::evictions(pool, retention, budget).await? {
+        if let Some(owner) = eviction.owner() {
+            if !owners.contains(&owner) {
+                owners.push(owner);
+            }
+        }
+    }
+    for owner in owners {
+        let mut tx = pool.begin().await.map_err(stoa_db::Error::from)?;
+        let (keys, bytes) = stoa_db::media::forget_cached(&mut tx, owner).await?;
+        tx.commit().await.map_err(stoa_db::Error::from)?;
+        for key in &keys {
+            storage.delete(key).await?;
+        }
+        report.files += keys.len();
+        report.bytes += bytes;
+    }
+    Ok(report)
+}

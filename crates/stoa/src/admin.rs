@@ -130,3 +130,12 @@ pub async fn migrate_media(
     let to = crate::open_storage(settings).await?;
     Ok(stoa_storage::migrate(&from, &to, "").await?)
 }
+
+/// Remove cached remote media past their retention or over the budget.
+pub async fn prune_media(settings: &Settings) -> anyhow::Result<stoa_worker::media::PruneReport> {
+    let pool = pool(settings).await?;
+    let storage = crate::open_storage(settings).await?;
+    let report =
+        stoa_worker::media::prune(&pool, &storage, &stoa_api::remote_cache(settings)).await?;
+    Ok(report)
+}

@@ -41,6 +41,7 @@ impl App {
                 stoa_api::outbound_client(&settings)?,
                 storage.clone(),
                 stoa_api::media_limits(&settings),
+                stoa_api::remote_cache(&settings),
                 settings.worker.concurrency,
             ))
         } else {
@@ -128,6 +129,7 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> anyh
         stoa_api::outbound_client(&settings)?,
         storage,
         stoa_api::media_limits(&settings),
+        stoa_api::remote_cache(&settings),
         settings.worker.concurrency,
     )
     .run(shutdown)

@@ -62,6 +62,10 @@ enum MediaCommand {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Remove cached remote media past media.remote_cache_retention_days, and
+    /// the oldest beyond media.remote_cache_budget_bytes (the worker also does
+    /// this every ten minutes).
+    Prune,
 }
 
 #[derive(Subcommand)]
@@ -164,6 +168,16 @@ async fn main() -> anyhow::Result<()> {
 async fn admin_command(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
     let command = match command {
         AdminCommand::Accounts { command } => command,
+        AdminCommand::Media {
+            command: MediaCommand::Prune,
+        } => {
+            let report = admin::prune_media(settings).await?;
+            say(&format!(
+                "removed {} cached files ({} bytes)",
+                report.files, report.bytes
+            ));
+            return Ok(());
+        }
         AdminCommand::Media {
             command: MediaCommand::Migrate { from },
         } => {

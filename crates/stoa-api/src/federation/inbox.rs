@@ -450,6 +450,13 @@ pub async fn store_note(
     let media_ids = store_remote_media(&mut tx, author, note).await?;
     stoa_db::media::attach(&mut tx, status.id, &media_ids).await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    state
+        .cache_remote(
+            media_ids
+                .into_iter()
+                .map(|media_id| stoa_queue::Job::CacheRemoteMedia { media_id }),
+        )
+        .await;
     Ok(Some(status))
 }
 

@@ -157,6 +157,20 @@ pub async fn store_actor(state: &AppState, actor: &Actor) -> ApiResult<Account> 
     )
     .await?;
     stoa_db::federation::note_instance(&state.pool, &host).await?;
+    let mut jobs = Vec::new();
+    if account.avatar_remote_url.is_some() && account.avatar_key.is_none() {
+        jobs.push(stoa_queue::Job::CacheRemotePicture {
+            account_id: account.id,
+            header: false,
+        });
+    }
+    if account.header_remote_url.is_some() && account.header_key.is_none() {
+        jobs.push(stoa_queue::Job::CacheRemotePicture {
+            account_id: account.id,
+            header: true,
+        });
+    }
+    state.cache_remote(jobs).await;
     Ok(account)
 }
 

@@ -265,7 +265,7 @@ async fn update(
 /// GET /system/*key: files of the filesystem backend, when Stoa serves them.
 /// Only processed media and profile pictures are public; raw uploads are not.
 async fn serve_file(State(state): State<AppState>, Path(key): Path<String>) -> ApiResult<Response> {
-    const PUBLIC_PREFIXES: [&str; 2] = ["media_attachments/", "accounts/"];
+    const PUBLIC_PREFIXES: [&str; 3] = ["media_attachments/", "accounts/", "cache/"];
     if !PUBLIC_PREFIXES.iter().any(|prefix| key.starts_with(prefix)) {
         return Err(ApiError::not_found());
     }
