@@ -412,3 +412,405 @@ async fn avatars_and_headers_are_resized_served_and_replaced() {
     assert_eq!(me["display_name"], "Alice");
     assert_eq!(me["avatar"], new_avatar);
 }
+
+// ------------------------------------------------------------ video, audio
+
+/// A PCM WAV, 8 kHz mono 16-bit: `samples` samples of a sawtooth.
+fn wav(samples: usize) -> Vec<u8> {
+    let data: Vec<u8> = (0..samples)
+        .flat_map(|i| ((i % 64) as i16 * 256).to_le_bytes())
+        .collect();
+    let mut out = b"RIFF".to_vec();
+    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&8_000u32.to_le_bytes());
+    out.extend_from_slice(&16_000u32.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(&data);
+    out
+}
+
+fn mp4_box(kind: &[u8; 4], content: &[u8]) -> Vec<u8> {
+    [&(content.len() as u32 + 8).to_be_bytes()[..], kind, content].concat()
+}
+
+fn full_box(kind: &[u8; 4], flags: u32, content: &[u8]) -> Vec<u8> {
+    mp4_box(kind, &[&flags.to_be_bytes()[..], content].concat())
+}
+
+/// A minimal MP4 that players and parsers accept as far as the container
+/// goes: one H.264 track of `width`x`height`, `seconds` long at 30 fps (its
+/// samples are not real pictures), and a `udta` box carrying a location.
+fn mp4(width: u16, height: u16, seconds: u32) -> Vec<u8> {
+    const SCALE: u32 = 15_360;
+    let identity: Vec<u8> = [0x0001_0000u32, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect();
+    let be = |v: u32| v.to_be_bytes().to_vec();
+    let mvhd = full_box(
+        b"mvhd",
+        0,
+        &[
+            vec![0; 8],
+            be(1000),
+            be(seconds * 1000),
+            be(0x0001_0000),
+            vec![1, 0],
+            vec![0; 10],
+            identity.clone(),
+            vec![0; 24],
+            be(2),
+        ]
+        .concat(),
+    );
+    let tkhd = full_box(
+        b"tkhd",
+        3,
+        &[
+            vec![0; 8],
+            be(1),
+            vec![0; 4],
+            be(seconds * 1000),
+            vec![0; 16],
+            identity,
+            be(u32::from(width) << 16),
+            be(u32::from(height) << 16),
+        ]
+        .concat(),
+    );
+    let mdhd = full_box(
+        b"mdhd",
+        0,
+        &[
+            vec![0; 8],
+            be(SCALE),
+            be(seconds * SCALE),
+            vec![0x55, 0xC4, 0, 0],
+        ]
+        .concat(),
+    );
+    let hdlr = full_box(
+        b"hdlr",
+        0,
+        &[&[0; 4][..], b"vide", &[0; 12], b"Video\0"].concat(),
+    );
+    let avc1 = mp4_box(
+        b"avc1",
+        &[
+            vec![0; 6],
+            vec![0, 1],
+            vec![0; 16],
+            width.to_be_bytes().to_vec(),
+            height.to_be_bytes().to_vec(),
+            be(0x0048_0000),
+            be(0x0048_0000),
+            vec![0; 4],
+            vec![0, 1],
+            vec![0; 32],
+            vec![0, 0x18, 0xFF, 0xFF],
+            mp4_box(b"avcC", &[1, 0x42, 0xC0, 0x1E, 0xFF, 0xE0, 0]),
+        ]
+        .concat(),
+    );
+    let stbl = mp4_box(
+        b"stbl",
+        &[
+            full_box(b"stsd", 0, &[be(1), avc1].concat()),
+            full_box(
+                b"stts",
+                0,
+                &[be(1), be(30 * seconds), be(SCALE / 30)].concat(),
+            ),
+            full_box(b"stsc", 0, &be(0)),
+            full_box(b"stsz", 0, &[be(0), be(0)].concat()),
+            full_box(b"stco", 0, &be(0)),
+        ]
+        .concat(),
+    );
+    let minf = mp4_box(b"minf", &[full_box(b"vmhd", 1, &[0; 8]), stbl].concat());
+    let mdia = mp4_box(b"mdia", &[mdhd, hdlr, minf].concat());
+    let trak = mp4_box(b"trak", &[tkhd, mdia].concat());
+    let udta = mp4_box(
+        b"udta",
+        &mp4_box(b"\xA9xyz", b"\0\x13\x15\xC7+48.85+002.29/ home"),
+    );
+    let moov = mp4_box(b"moov", &[mvhd, trak, udta].concat());
+    [
+        mp4_box(b"ftyp", b"isom\0\0\x02\0isomiso2avc1mp41"),
+        moov,
+        mp4_box(b"mdat", &[0x42; 2048]),
+    ]
+    .concat()
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Upload through v2 and poll until ready, or through v1; the attachment.
+async fn upload_ready(
+    app: &TestApp,
+    who: &Session,
+    version: u8,
+    bytes: Vec<u8>,
+    name: &str,
+    mime: &str,
+) -> Value {
+    let response = upload(app, who, version, upload_form(bytes, name, mime)).await;
+    if version == 1 {
+        return response.json(200);
+    }
+    let accepted = response.json(202);
+    assert_eq!(accepted["url"], Value::Null, "{accepted}");
+    let path = format!("/api/v1/media/{}", id_of(&accepted));
+    eventually(
+        "the upload is processed",
+        Duration::from_secs(20),
+        || async {
+            let response = app.get(&path, Some(&who.token)).await;
+            match response.status {
+                200 => Ok(response.body),
+                206 => Err("still processing".to_owned()),
+                other => panic!("GET {path} answered {other}: {}", response.text),
+            }
+        },
+    )
+    .await
+}
+
+/// The file behind `url`: its content type and bytes.
+async fn fetch_file(url: &str) -> (String, Vec<u8>) {
+    let response = reqwest::get(url).await.expect("fetch the file");
+    assert_eq!(response.status(), 200, "{url}");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    (
+        content_type,
+        response.bytes().await.expect("file bytes").to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn audio_is_accepted_and_served_as_uploaded() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let sound = wav(12_000); // 1.5 s
+    for version in [2, 1] {
+        // Whatever the client says the type is, the bytes decide.
+        let media = upload_ready(
+            &app,
+            &alice,
+            version,
+            sound.clone(),
+            "a.bin",
+            "application/octet-stream",
+        )
+        .await;
+        assert_eq!(media["type"], "audio", "{media}");
+        assert_eq!(media["description"], "A gradient");
+        let duration = media["meta"]["original"]["duration"]
+            .as_f64()
+            .expect("duration");
+        assert!((duration - 1.5).abs() < 1e-6, "{media}");
+        let bitrate = (sound.len() as f64 * 8.0 / 1.5).round() as u64;
+        assert_eq!(media["meta"]["original"]["bitrate"], bitrate);
+        assert_eq!(media["meta"]["duration"].as_f64(), Some(duration));
+        assert_eq!(media["meta"]["length"], "0:00:01.50");
+        assert_eq!(media["meta"]["audio_channels"], "mono");
+        assert_eq!(media["meta"]["audio_bitrate"], "8000 Hz");
+        assert_eq!(media["meta"]["audio_encode"], "pcm_s16le");
+        // No thumbnail or blurhash without decoding.
+        assert_eq!(media["preview_url"], Value::Null, "{media}");
+        assert_eq!(media["blurhash"], Value::Null, "{media}");
+        let url = media["url"].as_str().expect("url once ready");
+        assert!(url.ends_with("/original.wav"), "{url}");
+        let (content_type, bytes) = fetch_file(url).await;
+        assert_eq!(content_type, "audio/wav");
+        assert!(bytes == sound, "the file is served as uploaded");
+    }
+}
+
+#[tokio::test]
+async fn video_is_accepted_with_its_metadata_and_can_be_posted() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let video = mp4(320, 240, 2);
+    assert!(contains(&video, b"home"));
+    let mut ids = Vec::new();
+    for version in [2, 1] {
+        let media = upload_ready(
+            &app,
+            &alice,
+            version,
+            video.clone(),
+            "clip.mp4",
+            "video/mp4",
+        )
+        .await;
+        assert_eq!(media["type"], "video", "{media}");
+        let original = &media["meta"]["original"];
+        assert_eq!(original["width"], 320, "{media}");
+        assert_eq!(original["height"], 240);
+        assert_eq!(original["frame_rate"], "30/1");
+        let duration = original["duration"].as_f64().expect("duration");
+        assert!((duration - 2.0).abs() < 1e-6, "{media}");
+        assert_eq!(original["bitrate"], video.len() * 8 / 2);
+        assert_eq!(media["meta"]["fps"], 30);
+        assert_eq!(media["meta"]["size"], "320x240");
+        assert_eq!(media["meta"]["length"], "0:00:02.00");
+        assert_eq!(media["preview_url"], Value::Null, "{media}");
+        assert_eq!(media["blurhash"], Value::Null);
+        let (content_type, bytes) = fetch_file(media["url"].as_str().expect("url")).await;
+        assert_eq!(content_type, "video/mp4");
+        // The same file, only its location box blanked where it was.
+        assert_eq!(bytes.len(), video.len());
+        assert!(!contains(&bytes, b"home"), "the location survived");
+        assert!(bytes[..bytes.len() - 2048 - 8] != video[..video.len() - 2048 - 8]);
+        assert!(bytes[bytes.len() - 2048..] == video[video.len() - 2048..]);
+        ids.push(id_of(&media));
+    }
+
+    // Posted, and seen by others with the same attachment.
+    let sound = upload_ready(&app, &alice, 1, wav(800), "s.wav", "audio/wav").await;
+    let status = app
+        .post_status(
+            &alice,
+            json!({"status": "a clip", "media_ids": [ids[0], id_of(&sound)]}),
+        )
+        .await;
+    let attachments = status["media_attachments"].as_array().expect("attachments");
+    assert_eq!(attachments.len(), 2, "{status}");
+    assert_eq!(attachments[0]["type"], "video");
+    assert_eq!(attachments[0]["meta"]["original"]["frame_rate"], "30/1");
+    assert_eq!(attachments[1]["type"], "audio");
+    let seen = app
+        .get(
+            &format!("/api/v1/statuses/{}", id_of(&status)),
+            Some(&bob.token),
+        )
+        .await
+        .json(200);
+    assert_eq!(seen["media_attachments"], status["media_attachments"]);
+
+    // Other servers get the video with its type and size.
+    let note = app
+        .get_activity(&format!("/users/alice/statuses/{}", id_of(&status)))
+        .await
+        .json(200);
+    let attachment = &note["attachment"][0];
+    assert_eq!(attachment["mediaType"], "video/mp4", "{note}");
+    assert_eq!(attachment["width"], 320, "{note}");
+}
+
+#[tokio::test]
+async fn broken_or_overlong_video_is_refused_and_leaves_nothing() {
+    let app = TestApp::spawn().await;
+    let alice = app.register("alice").await;
+    let media_root = std::path::PathBuf::from(&app.settings.media.root);
+
+    // Its movie box claims more than the file holds.
+    let mut corrupt = mp4(320, 240, 2);
+    corrupt[32..36].copy_from_slice(&0x00FF_FFFFu32.to_be_bytes());
+    assert_eq!(&corrupt[36..40], b"moov");
+    let refused = upload(
+        &app,
+        &alice,
+        1,
+        upload_form(corrupt.clone(), "c.mp4", "video/mp4"),
+    )
+    .await;
+    refused.assert_status(422);
+    assert!(
+        refused
+            .error()
+            .contains("damaged or not a valid audio or video file"),
+        "{}",
+        refused.text
+    );
+    let accepted = upload(&app, &alice, 2, upload_form(corrupt, "c.mp4", "video/mp4"))
+        .await
+        .json(202);
+    let path = format!("/api/v1/media/{}", id_of(&accepted));
+    let error = eventually(
+        "the broken upload fails",
+        Duration::from_secs(20),
+        || async {
+            let response = app.get(&path, Some(&alice.token)).await;
+            match response.status {
+                422 => Ok(response.error().to_owned()),
+                206 => Err("still processing".to_owned()),
+                other => Err(format!("{other}: {}", response.text)),
+            }
+        },
+    )
+    .await;
+    assert!(error.contains("truncated"), "{error}");
+
+    // Two hours claimed.
+    let long = mp4(320, 240, 7_200);
+    let refused = upload(&app, &alice, 1, upload_form(long, "l.mp4", "video/mp4")).await;
+    refused.assert_status(422);
+    assert!(refused.error().contains("too long"), "{}", refused.text);
+
+    // More pixels than the limit.
+    let huge = mp4(16_000, 16_000, 1);
+    let refused = upload(&app, &alice, 1, upload_form(huge, "h.mp4", "video/mp4")).await;
+    refused.assert_status(422);
+    assert!(refused.error().contains("16000x16000"), "{}", refused.text);
+
+    let files = walk(&media_root);
+    assert!(files.is_empty(), "left behind: {files:?}");
+}
+
+#[tokio::test]
+async fn video_limits_come_from_the_configuration() {
+    // Images up to 20 KB, video and audio up to 60 KB.
+    let app = TestApp::spawn_with(|settings| {
+        settings.media.image_size_limit = 20 * 1024;
+        settings.media.video_size_limit = 60 * 1024;
+    })
+    .await;
+    let instance = app.get("/api/v2/instance", None).await.json(200);
+    let media = &instance["configuration"]["media_attachments"];
+    assert_eq!(media["video_size_limit"], 60 * 1024);
+    assert_eq!(media["video_frame_rate_limit"], 120);
+    assert_eq!(media["video_matrix_limit"], 33_177_600);
+    let types = media["supported_mime_types"].as_array().expect("types");
+    for wanted in [
+        "video/mp4",
+        "video/webm",
+        "video/quicktime",
+        "audio/mpeg",
+        "audio/ogg",
+        "audio/wav",
+        "audio/flac",
+        "audio/mp4",
+    ] {
+        assert!(types.contains(&json!(wanted)), "{wanted} in {types:?}");
+    }
+
+    let alice = app.register("alice").await;
+    // 40 KB of sound: over the image limit, within the video one.
+    let media = upload_ready(&app, &alice, 1, wav(20_000), "s.wav", "audio/wav").await;
+    assert_eq!(media["type"], "audio");
+    // 80 KB: over it.
+    let refused = upload(
+        &app,
+        &alice,
+        1,
+        upload_form(wav(40_000), "s.wav", "audio/wav"),
+    )
+    .await;
+    refused.assert_status(422);
+    assert!(refused.error().contains("too large"), "{}", refused.text);
+}

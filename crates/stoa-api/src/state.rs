@@ -94,6 +94,7 @@ pub fn media_limits(settings: &Settings) -> stoa_media::Limits {
     stoa_media::Limits {
         max_bytes: settings.media.image_size_limit,
         max_pixels: settings.media.image_matrix_limit,
+        max_video_bytes: settings.media.video_size_limit,
         max_description_chars: settings.media.description_limit,
         ..stoa_media::Limits::default()
     }

@@ -258,8 +258,11 @@ pub struct Media {
     /// Largest image upload, in bytes.
     pub image_size_limit: usize,
     /// Largest image, in pixels (width × height); larger ones are refused
-    /// before being decoded.
+    /// before being decoded. Videos are held to it too.
     pub image_matrix_limit: u64,
+    /// Largest video or audio upload, in bytes (Mastodon: 99 MiB). The body
+    /// of an upload request may be this large.
+    pub video_size_limit: usize,
     /// Longest media description, in characters.
     pub description_limit: usize,
     /// Keep copies of other servers' media (attachments, avatars, headers),
@@ -294,6 +297,7 @@ impl Default for Media {
             s3_acl_public_read: false,
             image_size_limit: 16 * 1024 * 1024,
             image_matrix_limit: 33_177_600,
+            video_size_limit: 99 * 1024 * 1024,
             description_limit: 1500,
             remote_cache: true,
             remote_cache_retention_days: 7,

@@ -172,13 +172,11 @@ pub async fn instance_is_dead(db: impl PgExecutor<'_>, domain: &str, days: i32) 
     .await?)
 }
 
-pub async fn known_instances(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT domain FROM instances ORDER BY domain LIMIT $1")
-            .bind(limit)
-            .fetch_all(db)
-            .await?,
-    )
+/// How many other servers we know (instance statistics).
+pub async fn count_instances(db: impl PgExecutor<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM instances")
+        .fetch_one(db)
+        .await?)
 }
 
 pub async fn add_tombstone(db: impl PgExecutor<'_>, uri: &str) -> Result<()> {

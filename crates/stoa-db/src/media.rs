@@ -101,16 +101,17 @@ pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Media>> {
     Ok(sqlx::query_as(&query).bind(id).fetch_optional(db).await?)
 }
 
-/// The processed files of an upload.
+/// The processed files of an upload. Video and audio have no preview and
+/// no blurhash.
 pub struct Processed<'a> {
     pub kind: MediaType,
     pub file_key: &'a str,
     pub file_content_type: &'a str,
     pub file_size: i64,
-    pub preview_key: &'a str,
-    pub preview_content_type: &'a str,
+    pub preview_key: Option<&'a str>,
+    pub preview_content_type: Option<&'a str>,
     pub meta: serde_json::Value,
-    pub blurhash: &'a str,
+    pub blurhash: Option<&'a str>,
 }
 
 pub async fn mark_ready(db: impl PgExecutor<'_>, id: i64, processed: Processed<'_>) -> Result<()> {

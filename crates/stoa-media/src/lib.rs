@@ -14,16 +14,24 @@
 //!   before any pixel is decoded), apply the EXIF orientation, strip all
 //!   metadata by re-encoding from pixels, downscale to the limits, make the
 //!   preview and the blurhash.
+//! - [`process_av`]: video and audio. The container (MP4/MOV, WebM, Ogg,
+//!   MP3, AAC, FLAC, WAV) is parsed in Rust within the bounds of the file to
+//!   read the duration, picture size and frame rate, and to refuse files
+//!   that are damaged, too long or too large; nothing is decoded or
+//!   transcoded and no external program runs. Metadata blocks are blanked
+//!   where that moves nothing else.
 //! - [`parse_focus`], [`validate_description`]: the checks behind
 //!   `PUT /api/v1/media/:id`.
 //!
 //! Every error is a [`MediaError`] whose `Display` text is meant to be shown
 //! to the user in a 422 response.
 
+mod av;
 mod gif;
 mod pipeline;
 mod sniff;
 
+pub use av::{length_string, process_av, AudioInfo, FrameRate, ProcessedAv, VideoInfo};
 pub use pipeline::process_image;
 pub use sniff::{extension_for, sniff};
 
@@ -38,8 +46,13 @@ pub struct Limits {
     pub max_video_bytes: usize,
     /// Largest image accepted, in pixels (width × height), checked from the
     /// file header before decoding (Mastodon `image_matrix_limit`:
-    /// 33 177 600, 7680x4320).
+    /// 33 177 600, 7680x4320). Videos are held to it too.
     pub max_pixels: u64,
+    /// Longest video or audio accepted, in seconds.
+    pub max_duration_secs: u32,
+    /// Highest video frame rate accepted, in frames per second (Mastodon's
+    /// `video_frame_rate_limit`: 120).
+    pub max_frame_rate: u32,
     /// Stored originals are downscaled to at most this many pixels (Mastodon's
     /// `original` style: 8 294 400, 3840x2160). Animated GIFs, which are kept
     /// as they are, must already fit.
@@ -65,6 +78,8 @@ impl Default for Limits {
             max_bytes: 16 * 1024 * 1024,
             max_video_bytes: 99 * 1024 * 1024,
             max_pixels: 33_177_600,
+            max_duration_secs: 3_600,
+            max_frame_rate: 120,
             max_original_pixels: 8_294_400,
             preview_pixels: 230_400,
             max_animation_frames: 1_000,
@@ -157,7 +172,7 @@ pub struct ProcessedImage {
 }
 
 /// Why media was refused. The `Display` text is meant for users (HTTP 422).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum MediaError {
     #[error("The file is empty.")]
     Empty,
@@ -171,6 +186,16 @@ pub enum MediaError {
     UnsupportedType,
     #[error("The file is damaged or not a valid image ({0}).")]
     Corrupt(String),
+    #[error("The file is damaged or not a valid audio or video file ({0}).")]
+    InvalidAv(String),
+    #[error("The video is too large ({width}x{height} pixels); the limit is {limit} pixels.")]
+    VideoTooLarge { width: u32, height: u32, limit: u64 },
+    #[error("The file plays too long ({}); the limit is {}.", length_string(*seconds), length_string(f64::from(*limit)))]
+    TooLong { seconds: f64, limit: u32 },
+    #[error(
+        "The video has too many frames per second ({frames_per_second:.2}); the limit is {limit}."
+    )]
+    FrameRateTooHigh { frames_per_second: f64, limit: u32 },
     #[error(
         "The focus must be two numbers from -1.0 to 1.0 separated by a comma, like \"0.5,-0.25\"."
     )]

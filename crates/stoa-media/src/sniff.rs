@@ -107,7 +107,8 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// The file extension to store a file of `content_type` under (without the
-/// dot), for the content types [`sniff`] and [`crate::process_image`] return.
+/// dot), for the content types [`sniff`], [`crate::process_image`] and
+/// [`crate::process_av`] return.
 pub fn extension_for(content_type: &str) -> Option<&'static str> {
     Some(match content_type {
         "image/jpeg" => "jpg",
@@ -121,6 +122,7 @@ pub fn extension_for(content_type: &str) -> Option<&'static str> {
         "video/3gpp" => "3gp",
         "video/webm" => "webm",
         "video/ogg" => "ogv",
+        "audio/webm" => "webm",
         "audio/mpeg" => "mp3",
         "audio/aac" => "aac",
         "audio/mp4" => "m4a",
@@ -227,6 +229,7 @@ mod tests {
             "audio/ogg",
             "audio/flac",
             "audio/wav",
+            "audio/webm",
         ] {
             assert!(extension_for(ct).is_some(), "{ct}");
         }

@@ -1,12 +1,14 @@
-//! Turning a stored upload into the files clients see: the cleaned original
-//! and a small preview, with their sizes and blurhash. Run by the worker for
+//! Turning a stored upload into the files clients see: for an image, the
+//! cleaned original and a small preview, with their sizes and blurhash; for
+//! video and audio, the file as uploaded (container metadata blanked) with
+//! its duration, size and frame rate, and no preview. Run by the worker for
 //! asynchronous uploads (`POST /api/v2/media`) and inline for synchronous ones.
 
 use bytes::Bytes;
 use serde_json::json;
 use stoa_db::media::{MediaState, MediaType, Processed};
 use stoa_db::PgPool;
-use stoa_media::{Dimensions, Limits, ProcessedImage};
+use stoa_media::{Dimensions, Limits, MediaError, MediaKind, ProcessedAv, ProcessedImage};
 use stoa_storage::Storage;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,72 @@ fn size_meta(size: &Dimensions) -> serde_json::Value {
     })
 }
 
+/// Mastodon's `meta` of a video or audio file: `length` (`"0:01:28.65"`),
+/// `duration` and, for video, `fps`, `size`, `width`, `height`, `aspect`;
+/// the audio stream as `audio_encode`, `audio_bitrate` (which Mastodon uses
+/// for the sample rate, `"44100 Hz"`) and `audio_channels`; and `original`
+/// with `duration` and `bitrate`, and for video `width`, `height`, `size`,
+/// `aspect` and `frame_rate` (`"30/1"`).
+pub fn av_meta(av: &ProcessedAv) -> serde_json::Value {
+    let mut meta = json!({
+        "length": stoa_media::length_string(av.duration_secs),
+        "duration": av.duration_secs,
+    });
+    let mut original = json!({
+        "duration": av.duration_secs,
+        "bitrate": av.bitrate,
+    });
+    if let Some(video) = &av.video {
+        for object in [&mut meta, &mut original] {
+            if let (Some(object), serde_json::Value::Object(size)) =
+                (object.as_object_mut(), size_meta(&video.size))
+            {
+                object.extend(size);
+            }
+        }
+        if let Some(rate) = video.frame_rate {
+            original["frame_rate"] = json!(rate.to_string());
+            // Whole frames per second; the fraction is in `original`.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            let fps = rate.as_f64().round() as u64;
+            meta["fps"] = json!(fps);
+        }
+    }
+    if let Some(audio) = &av.audio {
+        if let Some(codec) = audio.codec {
+            meta["audio_encode"] = json!(codec);
+        }
+        if let Some(rate) = audio.sample_rate {
+            meta["audio_bitrate"] = json!(format!("{rate} Hz"));
+        }
+        if let Some(channels) = audio.channels {
+            meta["audio_channels"] = json!(match channels {
+                1 => "mono".to_owned(),
+                2 => "stereo".to_owned(),
+                n => n.to_string(),
+            });
+        }
+    }
+    meta["original"] = original;
+    meta
+}
+
+enum Output {
+    Image(ProcessedImage),
+    Av(ProcessedAv),
+}
+
+/// Images through the image pipeline; video and audio (by their magic
+/// bytes) through the container parsers.
+fn process_bytes(bytes: &[u8], limits: &Limits) -> Result<Output, MediaError> {
+    match stoa_media::sniff(bytes) {
+        Some((MediaKind::Video | MediaKind::Audio, _)) => {
+            stoa_media::process_av(bytes, limits).map(Output::Av)
+        }
+        _ => stoa_media::process_image(bytes, limits).map(Output::Image),
+    }
+}
+
 /// Process media `media_id` if it is still waiting. A file that cannot be
 /// processed marks the attachment failed (with the reason for the uploader)
 /// and leaves nothing in storage.
@@ -61,10 +129,9 @@ pub async fn process(
     };
     let limits_for_task = limits.clone();
     let processed =
-        tokio::task::spawn_blocking(move || stoa_media::process_image(&bytes, &limits_for_task))
-            .await;
-    let image: ProcessedImage = match processed {
-        Ok(Ok(image)) => image,
+        tokio::task::spawn_blocking(move || process_bytes(&bytes, &limits_for_task)).await;
+    let output = match processed {
+        Ok(Ok(output)) => output,
         Ok(Err(e)) => {
             storage.delete(&upload_key).await?;
             stoa_db::media::mark_failed(pool, media_id, &e.to_string()).await?;
@@ -77,6 +144,56 @@ pub async fn process(
             return Ok(());
         }
     };
+    match output {
+        Output::Image(image) => store_image(pool, storage, media_id, image).await?,
+        Output::Av(av) => store_av(pool, storage, media_id, av).await?,
+    }
+    storage.delete(&upload_key).await?;
+    Ok(())
+}
+
+/// Video and audio: the one file, no preview, no blurhash.
+async fn store_av(
+    pool: &PgPool,
+    storage: &Storage,
+    media_id: i64,
+    av: ProcessedAv,
+) -> Result<(), ProcessError> {
+    let meta = av_meta(&av);
+    let kind = if av.kind == MediaKind::Audio {
+        MediaType::Audio
+    } else {
+        MediaType::Video
+    };
+    let key = file_key(media_id, "original", av.content_type);
+    let size = i64::try_from(av.original.len()).unwrap_or(i64::MAX);
+    storage
+        .put(&key, Bytes::from(av.original), av.content_type)
+        .await?;
+    stoa_db::media::mark_ready(
+        pool,
+        media_id,
+        Processed {
+            kind,
+            file_key: &key,
+            file_content_type: av.content_type,
+            file_size: size,
+            preview_key: None,
+            preview_content_type: None,
+            meta,
+            blurhash: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+async fn store_image(
+    pool: &PgPool,
+    storage: &Storage,
+    media_id: i64,
+    image: ProcessedImage,
+) -> Result<(), ProcessError> {
     let original_key = file_key(media_id, "original", image.original_content_type);
     let preview_key = file_key(media_id, "small", image.preview_content_type);
     let original_size = i64::try_from(image.original.len()).unwrap_or(i64::MAX);
@@ -102,17 +219,16 @@ pub async fn process(
             file_key: &original_key,
             file_content_type: image.original_content_type,
             file_size: original_size,
-            preview_key: &preview_key,
-            preview_content_type: image.preview_content_type,
+            preview_key: Some(&preview_key),
+            preview_content_type: Some(image.preview_content_type),
             meta: json!({
                 "original": size_meta(&image.original_size),
                 "small": size_meta(&image.preview_size),
             }),
-            blurhash: &image.blurhash,
+            blurhash: Some(&image.blurhash),
         },
     )
     .await?;
-    storage.delete(&upload_key).await?;
     Ok(())
 }
 
@@ -239,10 +355,10 @@ pub async fn cache_remote_media(
             file_key: &files[0].0,
             file_content_type: processed.original_content_type,
             file_size: size,
-            preview_key: &files[1].0,
-            preview_content_type: processed.preview_content_type,
+            preview_key: Some(&files[1].0),
+            preview_content_type: Some(processed.preview_content_type),
             meta: processed.meta,
-            blurhash: &processed.blurhash,
+            blurhash: Some(&processed.blurhash),
         },
     )
     .await?;

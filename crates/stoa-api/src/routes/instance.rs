@@ -53,6 +53,37 @@ fn streaming_url(state: &AppState) -> String {
     }
 }
 
+/// What uploads may be: the types the image pipeline and the video and
+/// audio container parsers read, by the names browsers and apps give them.
+/// The type stored is always found from the bytes.
+const SUPPORTED_MIME_TYPES: &[&str] = &[
+    "image/jpeg",
+    "image/png",
+    "image/gif",
+    "image/webp",
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+    "video/ogg",
+    "video/3gpp",
+    "audio/mpeg",
+    "audio/mp3",
+    "audio/aac",
+    "audio/mp4",
+    "audio/m4a",
+    "audio/x-m4a",
+    "audio/ogg",
+    "audio/vorbis",
+    "audio/opus",
+    "audio/webm",
+    "audio/wav",
+    "audio/wave",
+    "audio/x-wav",
+    "audio/vnd.wave",
+    "audio/flac",
+    "audio/x-flac",
+];
+
 /// Limits clients read to size their compose screens.
 fn configuration(state: &AppState) -> Value {
     let instance = &state.settings.instance;
@@ -66,14 +97,15 @@ fn configuration(state: &AppState) -> Value {
             "characters_reserved_per_url": 23,
         },
         "media_attachments": {
-            "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+            "supported_mime_types": SUPPORTED_MIME_TYPES,
             "description_limit": state.settings.media.description_limit,
             "image_size_limit": state.settings.media.image_size_limit,
             "image_matrix_limit": state.settings.media.image_matrix_limit,
-            // Video and audio are not accepted yet.
-            "video_size_limit": 0,
-            "video_frame_rate_limit": 0,
-            "video_matrix_limit": 0,
+            // Video and audio are checked and stored as uploaded (see
+            // `stoa_media::process_av`), held to the same pixel limit.
+            "video_size_limit": state.settings.media.video_size_limit,
+            "video_frame_rate_limit": state.media_limits.max_frame_rate,
+            "video_matrix_limit": state.settings.media.image_matrix_limit,
         },
         "polls": { "max_options": 0, "max_characters_per_option": 0, "min_expiration": 300, "max_expiration": 2_629_746 },
         "translation": { "enabled": false },
@@ -147,6 +179,7 @@ async fn instance_v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 async fn instance_v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
     let instance = &state.settings.instance;
     let usage = usage(&state).await?;
+    let domains = stoa_db::federation::count_instances(&state.pool).await?;
     let mode = registration_mode(&state);
     let mut configuration = configuration(&state);
     configuration["urls"] = json!({ "streaming_api": streaming_url(&state) });
@@ -158,7 +191,7 @@ async fn instance_v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "email": instance.contact_email,
         "version": crate::version_string(),
         "urls": { "streaming_api": streaming_url(&state) },
-        "stats": { "user_count": usage.users, "status_count": usage.statuses, "domain_count": 0 },
+        "stats": { "user_count": usage.users, "status_count": usage.statuses, "domain_count": domains },
         "thumbnail": state.url("/headers/original/missing.png"),
         "languages": instance.languages,
         "registrations": mode != RegistrationMode::Closed,

@@ -19,8 +19,13 @@ use crate::extract::Params;
 use crate::state::AppState;
 
 pub fn router(state: &AppState) -> Router<AppState> {
-    // Room for the largest image plus the multipart envelope and text fields.
-    let upload_limit = state.settings.media.image_size_limit + 1024 * 1024;
+    // Room for the largest image, video or audio file plus the multipart
+    // envelope and text fields.
+    let media = &state.settings.media;
+    let upload_limit = media
+        .image_size_limit
+        .max(media.video_size_limit)
+        .saturating_add(1024 * 1024);
     let uploads = Router::new()
         .route("/api/v1/media", post(upload_sync))
         .route("/api/v2/media", post(upload_async))
@@ -31,13 +36,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/system/{*key}", get(serve_file))
 }
 
-/// The Mastodon entity of an attachment.
+/// The Mastodon entity of an attachment. Local video and audio have no
+/// preview (`preview_url` null): making a thumbnail means decoding frames,
+/// which Stoa does not do; clients show their own placeholder.
 pub fn entity(state: &AppState, media: &Media) -> entities::MediaAttachment {
     let ready = media.state == MediaState::Ready;
     let (url, preview_url) = match (&media.file_key, &media.preview_key, &media.remote_url) {
-        (Some(file), Some(preview), _) if ready => (
+        (Some(file), preview, _) if ready => (
             state.storage.public_url(file).ok(),
-            state.storage.public_url(preview).ok(),
+            preview
+                .as_deref()
+                .and_then(|preview| state.storage.public_url(preview).ok()),
         ),
         // Remote media not cached here: shown from its origin.
         (None, _, Some(remote)) if ready => (Some(remote.clone()), Some(remote.clone())),
@@ -118,13 +127,20 @@ async fn read_upload(state: &AppState, request: Request) -> ApiResult<Upload> {
 
 /// Store the raw upload and record it; returns the new attachment.
 async fn accept_upload(state: &AppState, auth: &Auth, upload: Upload) -> ApiResult<Media> {
+    // Sized against the limit of its kind (images, or video and audio).
     let (kind, content_type) = stoa_media::check_upload(&upload.file, &state.media_limits)
         .map_err(|e| ApiError::unprocessable(e.to_string()))?;
-    if kind != stoa_media::MediaKind::Image {
-        return Err(ApiError::unprocessable(
-            "Only images can be attached on this server for now",
-        ));
-    }
+    // Processing may still find an MP4 or WebM file to hold only sound.
+    let kind = match kind {
+        stoa_media::MediaKind::Image => MediaType::Image,
+        stoa_media::MediaKind::Video => MediaType::Video,
+        stoa_media::MediaKind::Audio => MediaType::Audio,
+        stoa_media::MediaKind::Gifv | stoa_media::MediaKind::Unknown => {
+            return Err(ApiError::unprocessable(
+                stoa_media::MediaError::UnsupportedType.to_string(),
+            ))
+        }
+    };
     let id = stoa_db::media::next_id(&state.pool).await?;
     let upload_key = stoa_worker::media::upload_key(id);
     state
@@ -137,7 +153,7 @@ async fn accept_upload(state: &AppState, auth: &Auth, upload: Upload) -> ApiResu
         stoa_db::media::NewUpload {
             id,
             account_id: auth.account.id,
-            kind: MediaType::Image,
+            kind,
             upload_key: &upload_key,
             description: &upload.description,
             focus: upload.focus.unwrap_or((0.0, 0.0)),
