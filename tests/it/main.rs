@@ -4,6 +4,7 @@
 mod accounts;
 mod blocks;
 mod clients;
+mod directory;
 mod errors;
 mod faults;
 mod federation;

@@ -275,13 +275,36 @@ pub struct RegisteredApplication {
     pub vapid_key: String,
 }
 
+/// Mastodon's Tag entity (the full one, as `/api/v1/tags/:name`, trends and
+/// search return it). `following` only for a signed-in viewer.
 #[derive(Debug, Clone, Serialize)]
 pub struct HashtagEntity {
     pub name: String,
     pub url: String,
-    pub history: Vec<serde_json::Value>,
+    pub history: Vec<TagHistory>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub following: Option<bool>,
+}
+
+/// One day of a hashtag's use; every value a string, as in Mastodon.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagHistory {
+    /// Midnight UTC, Unix seconds.
+    pub day: String,
+    /// Distinct accounts.
+    pub accounts: String,
+    /// Statuses.
+    pub uses: String,
+}
+
+/// One week of `/api/v1/instance/activity`; every value a string, as in Mastodon.
+#[derive(Debug, Clone, Serialize)]
+pub struct WeeklyActivity {
+    /// Monday 00:00 UTC, Unix seconds.
+    pub week: String,
+    pub statuses: String,
+    pub logins: String,
+    pub registrations: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

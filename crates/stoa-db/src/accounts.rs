@@ -338,11 +338,20 @@ pub async fn approve(db: impl PgExecutor<'_>, account_id: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// A successful sign-in: the user's last sign-in time, and this week's row
+/// in `login_activities` (weeks start on Monday, UTC) for the weekly
+/// `logins` of `/api/v1/instance/activity`. One statement, so both or neither.
 pub async fn record_sign_in(db: impl PgExecutor<'_>, account_id: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET last_sign_in_at = now() WHERE account_id = $1")
-        .bind(account_id)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "WITH signed_in AS (UPDATE users SET last_sign_in_at = now() WHERE account_id = $1 \
+         RETURNING account_id) \
+         INSERT INTO login_activities (account_id, week) \
+         SELECT account_id, date_trunc('week', now() AT TIME ZONE 'UTC')::date FROM signed_in \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(account_id)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -615,15 +624,6 @@ pub async fn follower_inboxes(db: impl PgExecutor<'_>, account_id: i64) -> Resul
     )
     .bind(account_id)
     .fetch_all(db)
-    .await?)
-}
-
-/// How many remote servers we know accounts on (NodeInfo, instance stats).
-pub async fn count_remote_domains(db: impl PgExecutor<'_>) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "SELECT count(DISTINCT lower(domain)) FROM accounts WHERE domain IS NOT NULL",
-    )
-    .fetch_one(db)
     .await?)
 }
 

@@ -6,6 +6,7 @@
 //! caller inside one transaction.
 
 pub mod accounts;
+pub mod directory;
 pub mod federation;
 pub mod media;
 pub mod notifications;

@@ -413,8 +413,10 @@ pub async fn reblogger_ids(db: impl PgExecutor<'_>, status_id: i64) -> Result<Ve
     )
 }
 
-/// The home timeline: the viewer's own statuses and those of the accounts
-/// they follow, minus replies to people they don't follow.
+/// The home timeline: the viewer's own statuses, those of the accounts they
+/// follow, and public statuses with a hashtag they follow written since they
+/// followed it (as Mastodon, which fans public statuses out to a hashtag's
+/// followers when they arrive), minus replies to people they don't follow.
 pub async fn home(db: impl PgExecutor<'_>, viewer: i64, page: Page) -> Result<Vec<Status>> {
     let mut query = QueryBuilder::new(
         "WITH followed AS (SELECT target_account_id AS id, show_reblogs FROM follows WHERE account_id = ",
@@ -425,7 +427,13 @@ pub async fn home(db: impl PgExecutor<'_>, viewer: i64, page: Page) -> Result<Ve
     ));
     query
         .push_bind(viewer)
-        .push(" OR s.account_id IN (SELECT id FROM followed))")
+        .push(" OR s.account_id IN (SELECT id FROM followed)")
+        .push(
+            " OR (s.visibility = 'public' AND s.id IN (SELECT st.status_id FROM statuses_tags st \
+             JOIN tag_follows tf ON tf.tag_id = st.tag_id AND st.status_id >= tf.id WHERE tf.account_id = ",
+        )
+        .push_bind(viewer)
+        .push(")))")
         .push(
             " AND (s.reblog_of_id IS NULL OR s.account_id = ",
         )

@@ -139,3 +139,22 @@ pub async fn prune_media(settings: &Settings) -> anyhow::Result<stoa_worker::med
         stoa_worker::media::prune(&pool, &storage, &stoa_api::remote_cache(settings)).await?;
     Ok(report)
 }
+
+/// One line for an admin: what is waiting and how much room media take.
+pub async fn status(settings: &Settings) -> anyhow::Result<String> {
+    let pool = pool(settings).await?;
+    let deliveries = stoa_db::federation::count_pending_deliveries(&pool).await?;
+    let cached = stoa_db::media::cached_bytes(&pool).await?;
+    let jobs = crate::open_queue(settings).await?.len().await?;
+    let users = stoa_db::accounts::count_local_users(&pool).await?;
+    Ok(format!(
+        "users {users} · jobs queued {jobs} · deliveries pending {deliveries} · \
+         remote media cache {} MiB of {} MiB ({} storage)",
+        cached / (1024 * 1024),
+        settings.media.remote_cache_budget_bytes / (1024 * 1024),
+        match settings.media.backend {
+            stoa_config::StorageBackend::Filesystem => "filesystem",
+            stoa_config::StorageBackend::S3 => "s3",
+        }
+    ))
+}

@@ -51,6 +51,8 @@ enum AdminCommand {
         #[command(subcommand)]
         command: MediaCommand,
     },
+    /// One line: users, queued jobs, pending deliveries, media cache.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -168,6 +170,10 @@ async fn main() -> anyhow::Result<()> {
 async fn admin_command(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
     let command = match command {
         AdminCommand::Accounts { command } => command,
+        AdminCommand::Status => {
+            say(&admin::status(settings).await?);
+            return Ok(());
+        }
         AdminCommand::Media {
             command: MediaCommand::Prune,
         } => {

@@ -215,6 +215,27 @@ fn like_id(liker: &Account, status: &Status) -> String {
     format!("{}#likes/{}", liker.uri, status.id)
 }
 
+/// `activity` from `sender`, or its Undo, to `target`'s own inbox (nothing
+/// when `target` is local).
+async fn to_account(
+    state: &AppState,
+    sender: &Account,
+    target: &Account,
+    activity: Activity,
+    undo: bool,
+) -> ApiResult<Option<Outgoing>> {
+    let Some(inbox) = personal_inbox(target) else {
+        return Ok(None);
+    };
+    let activity = if undo {
+        let id = format!("{}/undo", activity.id.as_deref().unwrap_or(&sender.uri));
+        Activity::undo(id, &sender.uri, activity)
+    } else {
+        activity
+    };
+    Outgoing::new(state, sender, &activity, vec![inbox]).await
+}
+
 /// Like (or its Undo) of a remote status, to its author.
 pub async fn like(
     state: &AppState,
@@ -226,16 +247,8 @@ pub async fn like(
     let Some(author) = stoa_db::accounts::find(&mut *conn, status.account_id).await? else {
         return Ok(None);
     };
-    let Some(inbox) = personal_inbox(&author) else {
-        return Ok(None);
-    };
     let like = Activity::like(like_id(liker, status), &liker.uri, &status.uri);
-    let activity = if undo {
-        Activity::undo(format!("{}/undo", like_id(liker, status)), &liker.uri, like)
-    } else {
-        like
-    };
-    Outgoing::new(state, liker, &activity, vec![inbox]).await
+    to_account(state, liker, &author, like, undo).await
 }
 
 /// Follow (or its Undo) of a remote account. `follow_id` is the Follow's id,
@@ -247,16 +260,8 @@ pub async fn follow(
     follow_id: &str,
     undo: bool,
 ) -> ApiResult<Option<Outgoing>> {
-    let Some(inbox) = personal_inbox(target) else {
-        return Ok(None);
-    };
     let follow = Activity::follow(follow_id, &follower.uri, &target.uri);
-    let activity = if undo {
-        Activity::undo(format!("{follow_id}/undo"), &follower.uri, follow)
-    } else {
-        follow
-    };
-    Outgoing::new(state, follower, &activity, vec![inbox]).await
+    to_account(state, follower, target, follow, undo).await
 }
 
 /// A fresh id for a Follow sent by `follower`.
@@ -299,16 +304,8 @@ pub async fn block(
     block_id: &str,
     undo: bool,
 ) -> ApiResult<Option<Outgoing>> {
-    let Some(inbox) = personal_inbox(target) else {
-        return Ok(None);
-    };
     let block = Activity::block(block_id, &blocker.uri, &target.uri);
-    let activity = if undo {
-        Activity::undo(format!("{block_id}/undo"), &blocker.uri, block)
-    } else {
-        block
-    };
-    Outgoing::new(state, blocker, &activity, vec![inbox]).await
+    to_account(state, blocker, target, block, undo).await
 }
 
 /// A profile change, to every server with a follower.

@@ -1,6 +1,7 @@
 //! The route table. One module per Mastodon resource, mirroring its URL.
 
 mod accounts;
+mod directory;
 mod federation;
 mod instance;
 mod media;
@@ -8,6 +9,7 @@ mod notifications;
 mod oauth;
 mod search;
 mod statuses;
+mod tags;
 mod timelines;
 
 use std::time::Duration;
@@ -41,6 +43,8 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(instance::router())
         .merge(search::router())
+        .merge(directory::router())
+        .merge(tags::router())
         .merge(federation::router())
         .merge(media::router(&state))
         .route("/avatars/original/missing.png", get(missing_image))

@@ -714,6 +714,10 @@ async fn token(
                 .await?
                 .ok_or_else(invalid_grant)?;
             auth::check_user_may_act(&state, &user)?;
+            // The code is spent already: a failure to record must not lose the token.
+            if let Err(e) = stoa_db::accounts::record_sign_in(&state.pool, user.account_id).await {
+                tracing::warn!(error = %e, "could not record sign-in");
+            }
             (Some(grant.account_id), Scopes::from_list(grant.scopes))
         }
         Some("password") => {
