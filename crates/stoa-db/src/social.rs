@@ -110,6 +110,16 @@ pub async fn follow_requesters(
     cursored(query, db, page).await
 }
 
+/// Pending requests to follow `target_id`.
+pub async fn count_follow_requests(db: impl PgExecutor<'_>, target_id: i64) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM follow_requests WHERE target_account_id = $1")
+            .bind(target_id)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
 /// Followers of `account_id`, paged by follow id.
 pub async fn followers(
     db: impl PgExecutor<'_>,

@@ -114,21 +114,12 @@ async fn register(
 }
 
 async fn credential_account(state: &AppState, auth: &Auth) -> ApiResult<entities::Account> {
-    let requests = stoa_db::social::follow_requesters(
-        &state.pool,
-        auth.account.id,
-        stoa_db::Page {
-            limit: 1000,
-            ..Default::default()
-        },
-    )
-    .await?
-    .len();
+    let requests = stoa_db::social::count_follow_requests(&state.pool, auth.account.id).await?;
     Ok(present::credential_account(
         state,
         &auth.account,
         &auth.user,
-        i64::try_from(requests).unwrap_or(i64::MAX),
+        requests,
     ))
 }
 
