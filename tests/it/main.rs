@@ -5,6 +5,7 @@ mod accounts;
 mod blocks;
 mod clients;
 mod directory;
+mod domain_blocks;
 mod errors;
 mod faults;
 mod federation;

@@ -205,12 +205,23 @@ impl Default for RateLimits {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Federation {
     /// Private addresses (CIDRs or single IPs) outgoing requests may reach,
     /// like Mastodon's ALLOWED_PRIVATE_ADDRESSES. Empty: none.
     pub allowed_private_addresses: Vec<String>,
+    /// `GET /api/v1/instance/domain_blocks` answers anyone (else 404).
+    pub public_domain_blocks: bool,
+}
+
+impl Default for Federation {
+    fn default() -> Self {
+        Federation {
+            allowed_private_addresses: Vec::new(),
+            public_domain_blocks: true,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod directory;
+pub mod domains;
 pub mod federation;
 pub mod media;
 pub mod notifications;

@@ -473,6 +473,14 @@ fn push_origin(query: &mut QueryBuilder<'_, sqlx::Postgres>, origin: Origin) {
 }
 
 /// Public statuses, no boosts, no replies to others.
+/// Leave out statuses by authors on silenced or suspended domains.
+fn push_not_silenced(query: &mut QueryBuilder<'_, sqlx::Postgres>) {
+    query.push(
+        " AND NOT EXISTS (SELECT 1 FROM accounts da WHERE da.id = s.account_id \
+         AND da.domain IS NOT NULL AND domain_block_severity(da.domain) IN ('silence', 'suspend'))",
+    );
+}
+
 pub async fn public(
     db: impl PgExecutor<'_>,
     origin: Origin,
@@ -483,6 +491,7 @@ pub async fn public(
         "SELECT {COLUMNS} FROM statuses s WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL \
          AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id)"
     ));
+    push_not_silenced(&mut query);
     push_origin(&mut query, origin);
     if only_media {
         push_has_media(&mut query);
@@ -527,6 +536,7 @@ pub async fn tagged(
             .push_bind(filter.none.clone())
             .push("))");
     }
+    push_not_silenced(&mut query);
     push_origin(&mut query, origin);
     if only_media {
         push_has_media(&mut query);

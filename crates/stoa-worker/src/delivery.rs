@@ -102,6 +102,11 @@ impl Worker {
             stoa_db::federation::finish_delivery(&self.pool, delivery.id).await?;
             return Ok(());
         }
+        if stoa_db::domains::is_suspended(&self.pool, &delivery.host).await? {
+            tracing::info!(host = %delivery.host, "dropping a delivery to a suspended host");
+            stoa_db::federation::finish_delivery(&self.pool, delivery.id).await?;
+            return Ok(());
+        }
         let limit = self.deliveries.host_limit(&delivery.host);
         let Ok(_permit) = limit.try_acquire_owned() else {
             // The host is busy: try again shortly, without counting an attempt.

@@ -324,6 +324,14 @@ async fn fetch_image(
 }
 
 /// Fetch, clean and cache a remote attachment; it is then served from here.
+/// Whether a domain block forbids fetching media from `url`'s host.
+async fn rejects_media_of(pool: &PgPool, url: &str) -> Result<bool, ProcessError> {
+    let Some(host) = stoa_db::federation::host_of(url) else {
+        return Ok(false);
+    };
+    Ok(stoa_db::domains::rejects_media(pool, &host).await?)
+}
+
 pub async fn cache_remote_media(
     pool: &PgPool,
     storage: &Storage,
@@ -339,6 +347,9 @@ pub async fn cache_remote_media(
     };
     if media.kind != MediaType::Image {
         return Ok(()); // Only images are processed for now; others stay remote.
+    }
+    if rejects_media_of(pool, remote_url).await? {
+        return Ok(()); // Domain policy: reject_media (or suspended); stays remote.
     }
     let Some(image) = fetch_image(outbound, remote_url, limits).await else {
         return Ok(());
@@ -398,6 +409,9 @@ pub async fn cache_remote_picture(
     let (Some(remote_url), false) = (remote_url, cached) else {
         return Ok(());
     };
+    if rejects_media_of(pool, remote_url).await? {
+        return Ok(()); // Domain policy: reject_media (or suspended).
+    }
     let pixels = if header { 1500 * 500 } else { 400 * 400 };
     let limits = Limits {
         max_original_pixels: pixels,

@@ -51,8 +51,40 @@ enum AdminCommand {
         #[command(subcommand)]
         command: MediaCommand,
     },
+    /// Block (silence, suspend) or unblock whole instances.
+    Domains {
+        #[command(subcommand)]
+        command: DomainsCommand,
+    },
     /// One line: users, queued jobs, pending deliveries, media cache.
     Status,
+}
+
+#[derive(Subcommand)]
+enum DomainsCommand {
+    /// Block a domain and its subdomains (replaces an existing block).
+    Block {
+        domain: String,
+        /// silence (out of public timelines), suspend (no federation), or noop.
+        #[arg(long, default_value = "suspend")]
+        severity: String,
+        /// Do not fetch or cache its media.
+        #[arg(long)]
+        reject_media: bool,
+        /// Shown at /api/v1/instance/domain_blocks.
+        #[arg(long)]
+        public_comment: Option<String>,
+        /// For admins only.
+        #[arg(long)]
+        private_comment: Option<String>,
+        /// Publish the domain with some characters replaced by `*`.
+        #[arg(long)]
+        obfuscate: bool,
+    },
+    /// Remove the block of a domain.
+    Unblock { domain: String },
+    /// List domain blocks.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -167,9 +199,58 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn domains_command(settings: &Settings, command: DomainsCommand) -> anyhow::Result<()> {
+    match command {
+        DomainsCommand::Block {
+            domain,
+            severity,
+            reject_media,
+            public_comment,
+            private_comment,
+            obfuscate,
+        } => {
+            let block = admin::block_domain(
+                settings,
+                admin::BlockDomain {
+                    domain,
+                    severity,
+                    reject_media,
+                    public_comment,
+                    private_comment,
+                    obfuscate,
+                },
+            )
+            .await?;
+            say(&format!("blocked {} ({})", block.domain, block.severity));
+        }
+        DomainsCommand::Unblock { domain } => {
+            if admin::unblock_domain(settings, &domain).await? {
+                say(&format!("unblocked {domain}"));
+            } else {
+                anyhow::bail!("{domain} is not blocked");
+            }
+        }
+        DomainsCommand::List => {
+            for block in admin::list_domain_blocks(settings).await? {
+                say(&format!(
+                    "{}\t{}\treject_media={}\tobfuscate={}\t{}\t{}",
+                    block.domain,
+                    block.severity,
+                    block.reject_media,
+                    block.obfuscate,
+                    block.public_comment.as_deref().unwrap_or(""),
+                    block.private_comment.as_deref().unwrap_or(""),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn admin_command(settings: &Settings, command: AdminCommand) -> anyhow::Result<()> {
     let command = match command {
         AdminCommand::Accounts { command } => command,
+        AdminCommand::Domains { command } => return domains_command(settings, command).await,
         AdminCommand::Status => {
             say(&admin::status(settings).await?);
             return Ok(());

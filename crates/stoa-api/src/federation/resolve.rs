@@ -29,9 +29,25 @@ async fn instance_signer(state: &AppState) -> ApiResult<ActorSigner> {
     Ok(ActorSigner::new(key.key_id, key.key))
 }
 
+/// Whether `host` (with or without port) is covered by a suspending domain block.
+pub async fn is_suspended_host(state: &AppState, host: &str) -> ApiResult<bool> {
+    Ok(stoa_db::domains::is_suspended(&state.pool, host).await?)
+}
+
+/// Refuse to talk to a suspended instance.
+async fn refuse_suspended(state: &AppState, url: &str) -> ApiResult<()> {
+    if let Some(host) = super::host_of(url) {
+        if is_suspended_host(state, &host).await? {
+            return Err(unusable(format!("{host} is suspended")));
+        }
+    }
+    Ok(())
+}
+
 /// Fetch an ActivityPub document whose `id` must be `url`.
 pub async fn fetch(state: &AppState, url: &str) -> ApiResult<Object> {
     let parsed = Url::parse(url).map_err(|_| unusable(format!("{url} is not a URL")))?;
+    refuse_suspended(state, url).await?;
     let signer = instance_signer(state).await?;
     let mut fetched = state
         .outbound
@@ -219,6 +235,9 @@ pub async fn account_by_acct(state: &AppState, username: &str, domain: &str) -> 
         stoa_db::accounts::find_by_username(&state.pool, username, Some(domain)).await?
     {
         return Ok(account);
+    }
+    if is_suspended_host(state, domain).await? {
+        return Err(unusable(format!("{domain} is suspended")));
     }
     let scheme = if state.settings.development.allow_http {
         "http"

@@ -618,6 +618,15 @@ async fn verify(
     };
     let parsed =
         signature::parse_signature_header(raw).map_err(|e| unauthorized(&e.to_string()))?;
+    // Suspended instances are refused before anything is fetched or stored.
+    if let Some(host) = federation::host_of(&parsed.key_id) {
+        if resolve::is_suspended_host(state, &host)
+            .await
+            .map_err(IntoResponse::into_response)?
+        {
+            return Err(suspended());
+        }
+    }
     let mut pairs: Vec<(String, String)> = Vec::new();
     for name in headers.keys() {
         let values: Vec<&str> = headers
@@ -656,12 +665,29 @@ async fn verify(
                 if federation::is_local_uri(state, &account.uri) {
                     return Err(unauthorized("Local actors do not deliver to themselves"));
                 }
+                let actor_host = account
+                    .domain
+                    .clone()
+                    .or_else(|| federation::host_of(&account.uri));
+                if let Some(host) = actor_host {
+                    if resolve::is_suspended_host(state, &host)
+                        .await
+                        .map_err(IntoResponse::into_response)?
+                    {
+                        return Err(suspended());
+                    }
+                }
                 return Ok(account);
             }
             Err(e) => last_error = e.to_string(),
         }
     }
     Err(unauthorized(&last_error))
+}
+
+fn suspended() -> Response {
+    ApiError::forbidden("This instance is suspended by the moderators of this server")
+        .into_response()
 }
 
 /// A signature is accepted once: a replayed request is refused.

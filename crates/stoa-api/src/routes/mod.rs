@@ -2,6 +2,7 @@
 
 mod accounts;
 mod directory;
+mod domain_blocks;
 mod federation;
 mod instance;
 mod media;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(timelines::router())
         .merge(notifications::router())
         .merge(instance::router())
+        .merge(domain_blocks::router())
         .merge(search::router())
         .merge(directory::router())
         .merge(tags::router())
