@@ -194,38 +194,21 @@ async fn store_image(
     media_id: i64,
     image: ProcessedImage,
 ) -> Result<(), ProcessError> {
-    let original_key = file_key(media_id, "original", image.original_content_type);
-    let preview_key = file_key(media_id, "small", image.preview_content_type);
-    let original_size = i64::try_from(image.original.len()).unwrap_or(i64::MAX);
-    storage
-        .put(
-            &original_key,
-            Bytes::from(image.original),
-            image.original_content_type,
-        )
-        .await?;
-    storage
-        .put(
-            &preview_key,
-            Bytes::from(image.preview),
-            image.preview_content_type,
-        )
-        .await?;
+    // Same keys as `file_key`: media_attachments/{id}/original|small.{ext}.
+    let prefix = format!("media_attachments/{media_id}");
+    let (files, processed) = store_processed(storage, &prefix, image).await?;
     stoa_db::media::mark_ready(
         pool,
         media_id,
         Processed {
             kind: MediaType::Image,
-            file_key: &original_key,
-            file_content_type: image.original_content_type,
-            file_size: original_size,
-            preview_key: Some(&preview_key),
-            preview_content_type: Some(image.preview_content_type),
-            meta: json!({
-                "original": size_meta(&image.original_size),
-                "small": size_meta(&image.preview_size),
-            }),
-            blurhash: Some(&image.blurhash),
+            file_key: &files[0].0,
+            file_content_type: processed.original_content_type,
+            file_size: files[0].1,
+            preview_key: Some(&files[1].0),
+            preview_content_type: Some(processed.preview_content_type),
+            meta: processed.meta,
+            blurhash: Some(&processed.blurhash),
         },
     )
     .await?;
@@ -240,7 +223,8 @@ pub struct RemoteCache {
     pub budget_bytes: u64,
 }
 
-/// Store processed files under `cache/…` and return (key, size) pairs.
+/// Store an original and its preview as `{prefix}/original.{ext}` and
+/// `{prefix}/small.{ext}`; returns their (key, size) pairs, original first.
 async fn store_processed(
     storage: &Storage,
     prefix: &str,

@@ -30,7 +30,7 @@ pub async fn follow(
     let mut deliveries = Vec::new();
     if !target.is_local() && !already_following {
         // A remote follow stays a request until the other server accepts it.
-        let follow_id = publish::new_follow_id(state, follower);
+        let follow_id = publish::new_follow_id(follower);
         if stoa_db::social::request_follow(
             &mut tx,
             follower.id,
@@ -103,7 +103,7 @@ pub async fn unfollow(state: &AppState, follower: &Account, target: &Account) ->
     if !target.is_local() && (was_following || request.is_some()) {
         let follow_id = follow_uri
             .or_else(|| request.and_then(|r| r.uri))
-            .unwrap_or_else(|| publish::new_follow_id(state, follower));
+            .unwrap_or_else(|| publish::new_follow_id(follower));
         let outgoing = publish::follow(state, follower, target, &follow_id, true).await?;
         deliveries = publish::enqueue(&mut tx, outgoing).await?;
     }

@@ -21,7 +21,7 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    async fn new(
+    fn new(
         state: &AppState,
         sender: &Account,
         activity: &Activity,
@@ -115,7 +115,7 @@ pub async fn create_status(
         return Ok(None);
     }
     let note = documents::note(state, &mut *conn, status, author).await?;
-    Outgoing::new(state, author, &Activity::create(note), inboxes).await
+    Outgoing::new(state, author, &Activity::create(note), inboxes)
 }
 
 pub async fn update_status(
@@ -131,7 +131,7 @@ pub async fn update_status(
     let note = documents::note(state, &mut *conn, status, author).await?;
     let stamp = status.edited_at.unwrap_or(status.created_at).timestamp();
     let activity = Activity::update_note(format!("{}#updates/{stamp}", status.uri), note);
-    Outgoing::new(state, author, &activity, inboxes).await
+    Outgoing::new(state, author, &activity, inboxes)
 }
 
 /// Built before the status is deleted: its mentions go with it.
@@ -161,7 +161,7 @@ pub async fn delete_status(
     } else {
         Activity::delete_note(&author.uri, &status.uri)
     };
-    Outgoing::new(state, author, &activity, inboxes).await
+    Outgoing::new(state, author, &activity, inboxes)
 }
 
 async fn announce_activity(
@@ -208,7 +208,7 @@ pub async fn announce(
         return Ok(None);
     }
     let activity = announce_activity(&mut *conn, booster, boost, original).await?;
-    Outgoing::new(state, booster, &activity, inboxes).await
+    Outgoing::new(state, booster, &activity, inboxes)
 }
 
 fn like_id(liker: &Account, status: &Status) -> String {
@@ -233,7 +233,7 @@ async fn to_account(
     } else {
         activity
     };
-    Outgoing::new(state, sender, &activity, vec![inbox]).await
+    Outgoing::new(state, sender, &activity, vec![inbox])
 }
 
 /// Like (or its Undo) of a remote status, to its author.
@@ -265,8 +265,7 @@ pub async fn follow(
 }
 
 /// A fresh id for a Follow sent by `follower`.
-pub fn new_follow_id(state: &AppState, follower: &Account) -> String {
-    let _ = state;
+pub fn new_follow_id(follower: &Account) -> String {
     format!("{}#follows/{}", follower.uri, crate::auth::random_secret())
 }
 
@@ -293,7 +292,7 @@ pub async fn answer_follow(
     } else {
         Activity::reject(id, &target.uri, follow)
     };
-    Outgoing::new(state, target, &activity, vec![inbox]).await
+    Outgoing::new(state, target, &activity, vec![inbox])
 }
 
 /// Block (or its Undo) of a remote account, to its server.
@@ -324,5 +323,5 @@ pub async fn update_actor(
     let actor = documents::actor(state, &account)?;
     let stamp = chrono::Utc::now().timestamp();
     let activity = Activity::update_actor(format!("{}#updates/{stamp}", account.uri), actor);
-    Outgoing::new(state, &account, &activity, inboxes).await
+    Outgoing::new(state, &account, &activity, inboxes)
 }

@@ -293,7 +293,7 @@ async fn status_response(
         .filter(|status| status.account_id == account.id && status.reblog_of_id.is_none())
         .ok_or_else(ApiError::not_found)?;
     if !wants_activity(headers) {
-        return status_page(state, &account, &status).await;
+        return Ok(status_page(&account, &status));
     }
     let mut conn = state.pool.acquire().await.map_err(stoa_db::Error::from)?;
     let note = documents::note(state, &mut conn, &status, &account).await?;
@@ -497,11 +497,7 @@ async fn profile_page(state: &AppState, account: &Account) -> ApiResult<Response
     Ok(with_vary(html::page(StatusCode::OK, name, &body)))
 }
 
-async fn status_page(
-    state: &AppState,
-    account: &Account,
-    status: &stoa_db::statuses::Status,
-) -> ApiResult<Response> {
+fn status_page(account: &Account, status: &stoa_db::statuses::Status) -> Response {
     let body = format!(
         "<p><a href=\"{url}\">@{user}</a></p>{warning}{content}<p><small>{at}</small></p>",
         url = html::escape(&account.url),
@@ -517,12 +513,11 @@ async fn status_page(
         content = status.content,
         at = crate::entities::timestamp(&status.created_at),
     );
-    let _ = state;
-    Ok(with_vary(html::page(
+    with_vary(html::page(
         StatusCode::OK,
         &format!("@{}", account.username),
         &body,
-    )))
+    ))
 }
 
 fn with_vary(mut response: Response) -> Response {

@@ -285,43 +285,36 @@ async fn session_account(
         .filter(|(_, user)| auth::check_user_may_act(state, user).is_ok()))
 }
 
-fn authorize_query(params: &AuthorizeParams) -> String {
-    serde_urlencoded_like(params)
-}
+impl AuthorizeParams {
+    /// The parameters carried through the sign-in and consent forms, as
+    /// (name, value) pairs; absent ones left out.
+    fn pairs(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("response_type", &self.response_type),
+            ("client_id", &self.client_id),
+            ("redirect_uri", &self.redirect_uri),
+            ("scope", &self.scope),
+            ("state", &self.state),
+            ("code_challenge", &self.code_challenge),
+            ("code_challenge_method", &self.code_challenge_method),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_deref().map(|value| (name, value)))
+    }
 
-/// Encode the authorization parameters back into a query string.
-fn serde_urlencoded_like(params: &AuthorizeParams) -> String {
-    let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-    let mut add = |key: &str, value: &Option<String>| {
-        if let Some(value) = value {
-            pairs.append_pair(key, value);
-        }
-    };
-    add("response_type", &params.response_type);
-    add("client_id", &params.client_id);
-    add("redirect_uri", &params.redirect_uri);
-    add("scope", &params.scope);
-    add("state", &params.state);
-    add("code_challenge", &params.code_challenge);
-    add("code_challenge_method", &params.code_challenge_method);
-    pairs.finish()
-}
+    /// Back into a query string, to return to after signing in.
+    fn to_query(&self) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        query.extend_pairs(self.pairs());
+        query.finish()
+    }
 
-fn oauth_hidden_fields(params: &AuthorizeParams) -> String {
-    let mut fields = String::new();
-    let mut add = |key: &str, value: &Option<String>| {
-        if let Some(value) = value {
-            fields.push_str(&hidden(key, value));
-        }
-    };
-    add("response_type", &params.response_type);
-    add("client_id", &params.client_id);
-    add("redirect_uri", &params.redirect_uri);
-    add("scope", &params.scope);
-    add("state", &params.state);
-    add("code_challenge", &params.code_challenge);
-    add("code_challenge_method", &params.code_challenge_method);
-    fields
+    /// As hidden inputs of the consent form.
+    fn hidden_fields(&self) -> String {
+        self.pairs()
+            .map(|(name, value)| hidden(name, value))
+            .collect()
+    }
 }
 
 fn sign_in_page(
@@ -375,7 +368,7 @@ async fn authorize_page(
         Err(e) => return e.into_response(),
     };
     let Some((account, _)) = signed_in else {
-        let return_to = format!("/oauth/authorize?{}", authorize_query(&params));
+        let return_to = format!("/oauth/authorize?{}", params.to_query());
         let page = sign_in_page(&state, &csrf, &return_to, None, StatusCode::OK);
         return with_csrf_cookie(&state, page, &csrf, new_csrf);
     };
@@ -398,7 +391,7 @@ async fn authorize_page(
             user = escape(&account.username),
             title = escape(&state.settings.instance.title),
             csrf = hidden("authenticity_token", &csrf),
-            fields = oauth_hidden_fields(&params),
+            fields = params.hidden_fields(),
         ),
     );
     with_csrf_cookie(&state, page, &csrf, new_csrf)
