@@ -66,6 +66,8 @@ const TEMPLATE_LOCK: i64 = 0x0073_746f_6174_6573;
 const STALE_AFTER: Duration = Duration::from_secs(3600);
 /// Test databases without connections older than this are dropped too.
 const IDLE_AFTER: Duration = Duration::from_secs(300);
+/// How long another migration set's template survives the sweep.
+const TEMPLATE_KEPT_FOR: Duration = Duration::from_secs(24 * 3600);
 
 static TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 
@@ -1135,6 +1137,14 @@ async fn create_template(admin: &mut PgConnection, admin_url: &str) -> anyhow::R
         &format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""),
     )
     .await?;
+    // Other checkouts (another branch's migrations) may share this Postgres;
+    // the sweep leaves their templates alone for a day, counted from here.
+    sqlx::raw_sql(&format!(
+        "COMMENT ON DATABASE \"{name}\" IS 'created {}'",
+        unix_now()
+    ))
+    .execute(&mut *admin)
+    .await?;
     Ok(name)
 }
 
@@ -1186,10 +1196,11 @@ async fn drop_database(admin: &mut PgConnection, name: &str) -> anyhow::Result<(
 /// Drop what earlier runs left: test databases nobody is connected to that
 /// are over five minutes old (their process exited before its clean-up
 /// thread ran), any older than an hour, and templates of other migration
-/// sets. Errors are ignored.
+/// sets over a day old. Errors are ignored.
 async fn sweep_stale_databases(admin: &mut PgConnection, current_template: &str) {
-    let Ok(rows) = sqlx::query_as::<_, (String, bool)>(
-        "SELECT d.datname, EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname) \
+    let Ok(rows) = sqlx::query_as::<_, (String, bool, Option<String>)>(
+        "SELECT d.datname, EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname), \
+         shobj_description(d.oid, 'pg_database') \
          FROM pg_database d WHERE d.datname LIKE 'stoa\\_test\\_%'",
     )
     .fetch_all(&mut *admin)
@@ -1198,9 +1209,14 @@ async fn sweep_stale_databases(admin: &mut PgConnection, current_template: &str)
         return;
     };
     let now = unix_now();
-    for (name, in_use) in rows {
+    for (name, in_use, comment) in rows {
         let stale = if name.starts_with("stoa_test_template_") {
-            name != current_template
+            let created = comment
+                .as_deref()
+                .and_then(|c| c.strip_prefix("created "))
+                .and_then(|secs| secs.parse::<u64>().ok())
+                .unwrap_or(0);
+            name != current_template && now.saturating_sub(created) > TEMPLATE_KEPT_FOR.as_secs()
         } else {
             name.strip_prefix("stoa_test_")
                 .and_then(|rest| rest.split('_').next())
