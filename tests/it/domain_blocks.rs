@@ -14,6 +14,7 @@ fn block(domain: &str, severity: &str) -> BlockDomain {
         domain: domain.to_owned(),
         severity: severity.to_owned(),
         reject_media: false,
+        reject_reports: false,
         public_comment: None,
         private_comment: None,
         obfuscate: false,

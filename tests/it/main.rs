@@ -13,6 +13,7 @@ mod fedify;
 mod instance;
 mod media;
 mod media_s3;
+mod moderation;
 mod notifications;
 mod oauth;
 mod queue;

@@ -188,6 +188,44 @@ impl Activity {
         activity
     }
 
+    /// `Delete` of a local actor (a suspension), as Mastodon sends it: id
+    /// `{actor}#delete`, the actor itself as object, to the public collection.
+    pub fn delete_actor(actor_id: impl Into<String>) -> Self {
+        let actor_id = actor_id.into();
+        let mut activity = Activity::new(
+            ActivityKind::Delete,
+            format!("{actor_id}#delete"),
+            actor_id.clone(),
+            ObjectOrLink::link(actor_id),
+        );
+        activity.to = OneOrMany::many(vec![PUBLIC_COLLECTION.to_owned()]);
+        activity
+    }
+
+    /// `Flag` (a report forwarded to the reported account's server): the
+    /// account first, then the reported posts, and the comment as content.
+    pub fn flag(
+        id: impl Into<String>,
+        actor_id: impl Into<String>,
+        account_id: impl Into<String>,
+        note_ids: &[String],
+        comment: impl Into<String>,
+    ) -> Self {
+        let account_id = account_id.into();
+        let mut activity = Activity::new(
+            ActivityKind::Flag,
+            id,
+            actor_id,
+            ObjectOrLink::link(account_id.clone()),
+        );
+        let objects = std::iter::once(ObjectOrLink::link(account_id))
+            .chain(note_ids.iter().map(ObjectOrLink::link))
+            .collect();
+        activity.object = OneOrMany::many(objects);
+        activity.content = Some(comment.into());
+        activity
+    }
+
     /// `Update` of a local actor's profile, as Mastodon sends it (id
     /// `{actor}#updates/{unix time}`), addressed to the public collection
     /// and embedding the actor without its `@context`.

@@ -159,7 +159,7 @@ async fn load_token(state: &AppState, secret: &str) -> ApiResult<Token> {
 /// Refuse users who may not act (pending approval, disabled, unconfirmed),
 /// with Mastodon's messages.
 pub fn check_user_may_act(state: &AppState, user: &User) -> ApiResult<()> {
-    if user.disabled {
+    if user.disabled || user.suspended {
         return Err(ApiError::forbidden("Your login is currently disabled"));
     }
     if !user.approved {

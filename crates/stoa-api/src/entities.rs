@@ -75,6 +75,12 @@ pub struct Account {
     pub source: Option<Source>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role: Option<RoleEntity>,
+    /// Present (true) only for suspended accounts, as in Mastodon.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<bool>,
+    /// Present (true) only for limited accounts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limited: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -243,6 +249,115 @@ pub struct Notification {
     pub group_key: String,
     pub account: Account,
     pub status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moderation_warning: Option<AccountWarning>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
+}
+
+/// What a moderator did to the recipient's account.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountWarning {
+    #[serde(serialize_with = "ser_id")]
+    pub id: i64,
+    pub action: String,
+    pub text: String,
+    pub status_ids: Vec<String>,
+    pub target_account: Account,
+    pub appeal: Option<serde_json::Value>,
+    #[serde(serialize_with = "ser_time")]
+    pub created_at: DateTime<Utc>,
+}
+
+/// A report, as its author sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    #[serde(serialize_with = "ser_id")]
+    pub id: i64,
+    pub action_taken: bool,
+    #[serde(serialize_with = "ser_opt_time")]
+    pub action_taken_at: Option<DateTime<Utc>>,
+    pub category: String,
+    pub comment: String,
+    pub forwarded: bool,
+    #[serde(serialize_with = "ser_time")]
+    pub created_at: DateTime<Utc>,
+    pub status_ids: Option<Vec<String>>,
+    pub rule_ids: Option<Vec<String>>,
+    pub target_account: Account,
+}
+
+/// An account as moderators see it (`Admin::Account`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminAccount {
+    #[serde(serialize_with = "ser_id")]
+    pub id: i64,
+    pub username: String,
+    pub domain: Option<String>,
+    #[serde(serialize_with = "ser_time")]
+    pub created_at: DateTime<Utc>,
+    pub email: Option<String>,
+    pub ip: Option<String>,
+    pub ips: Vec<serde_json::Value>,
+    pub locale: Option<String>,
+    pub invite_request: Option<String>,
+    pub role: Option<RoleEntity>,
+    pub confirmed: bool,
+    pub approved: bool,
+    pub disabled: bool,
+    pub silenced: bool,
+    pub suspended: bool,
+    pub sensitized: bool,
+    pub account: Account,
+    pub created_by_application_id: Option<String>,
+    pub invited_by_account_id: Option<String>,
+}
+
+/// A report as moderators see it (`Admin::Report`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminReport {
+    #[serde(serialize_with = "ser_id")]
+    pub id: i64,
+    pub action_taken: bool,
+    #[serde(serialize_with = "ser_opt_time")]
+    pub action_taken_at: Option<DateTime<Utc>>,
+    pub category: String,
+    pub comment: String,
+    pub forwarded: bool,
+    #[serde(serialize_with = "ser_time")]
+    pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "ser_time")]
+    pub updated_at: DateTime<Utc>,
+    pub account: AdminAccount,
+    pub target_account: AdminAccount,
+    pub assigned_account: Option<AdminAccount>,
+    pub action_taken_by_account: Option<AdminAccount>,
+    pub statuses: Vec<Status>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rule {
+    pub id: String,
+    pub text: String,
+    pub hint: String,
+}
+
+/// A domain block as moderators see it (`Admin::DomainBlock`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminDomainBlock {
+    #[serde(serialize_with = "ser_id")]
+    pub id: i64,
+    pub domain: String,
+    pub digest: String,
+    #[serde(serialize_with = "ser_time")]
+    pub created_at: DateTime<Utc>,
+    pub severity: String,
+    pub reject_media: bool,
+    pub reject_reports: bool,
+    pub private_comment: Option<String>,
+    pub public_comment: Option<String>,
+    pub obfuscate: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -45,6 +45,10 @@ pub fn version_string() -> String {
 /// passwords the same way.
 pub mod admin {
     pub use crate::actions::accounts::{create as create_account, NewAccount};
+    pub use crate::actions::moderation::{
+        act_on_account, apply_config_policy, block_domain, change_report, reverse, unblock_domain,
+        AccountAction, DomainBlockInput, Moderator, Reversal,
+    };
     pub use crate::auth::{hash_password, random_secret};
 }
 

@@ -49,7 +49,7 @@ pub fn account(state: &AppState, row: &AccountRow) -> Account {
         row.header_remote_url.as_deref(),
         "/headers/original/missing.png",
     );
-    Account {
+    let mut entity = Account {
         id: row.id,
         username: row.username.clone(),
         acct: row.acct(),
@@ -94,7 +94,23 @@ pub fn account(state: &AppState, row: &AccountRow) -> Account {
         fields: fields(row),
         source: None,
         role: None,
+        suspended: None,
+        limited: None,
+    };
+    if row.suspended_at.is_some() {
+        // What Mastodon shows of a suspended account: nothing but its name.
+        entity.suspended = Some(true);
+        entity.display_name = String::new();
+        entity.note = String::new();
+        entity.fields = Vec::new();
+        entity.avatar = state.url("/avatars/original/missing.png");
+        entity.avatar_static = entity.avatar.clone();
+        entity.header = state.url("/headers/original/missing.png");
+        entity.header_static = entity.header.clone();
+    } else if row.silenced_at.is_some() {
+        entity.limited = Some(true);
     }
+    entity
 }
 
 fn fields(row: &AccountRow) -> Vec<entities::Field> {
@@ -138,29 +154,18 @@ pub fn credential_account(
         discoverable: row.discoverable,
         indexable: row.indexable,
     });
-    entity.role = Some(entities::RoleEntity {
-        id: match user.role {
-            stoa_domain::Role::User => "-99",
-            stoa_domain::Role::Moderator => "2",
-            stoa_domain::Role::Admin => "3",
-        }
-        .to_owned(),
-        name: match user.role {
-            stoa_domain::Role::User => "",
-            stoa_domain::Role::Moderator => "Moderator",
-            stoa_domain::Role::Admin => "Admin",
-        }
-        .to_owned(),
-        color: String::new(),
-        permissions: match user.role {
-            stoa_domain::Role::User => "65536",
-            stoa_domain::Role::Moderator => "1308",
-            stoa_domain::Role::Admin => "1",
-        }
-        .to_owned(),
-        highlighted: user.role > stoa_domain::Role::User,
-    });
+    entity.role = Some(role_entity(user.role));
     entity
+}
+
+pub fn role_entity(role: stoa_domain::Role) -> entities::RoleEntity {
+    entities::RoleEntity {
+        id: role.mastodon_id().to_owned(),
+        name: role.display_name().to_owned(),
+        color: String::new(),
+        permissions: role.permission_bits().to_string(),
+        highlighted: role > stoa_domain::Role::User,
+    }
 }
 
 /// Accounts by id, presented, in the order of `ids` (unknown ids dropped).
@@ -292,7 +297,9 @@ pub async fn statuses(
             account: account(state, author),
             content: row.content.clone(),
             visibility: row.visibility.as_str(),
-            sensitive: row.sensitive,
+            // A moderator's sensitive mark covers all the account's media.
+            sensitive: row.sensitive
+                || (author.sensitized_at.is_some() && media_by_status.contains_key(&row.id)),
             spoiler_text: row.spoiler_text.clone(),
             media_attachments: media_by_status.get(&row.id).cloned().unwrap_or_default(),
             application: row
@@ -386,11 +393,38 @@ pub async fn notifications(
         .into_iter()
         .map(|status| (status.id, status))
         .collect();
+    let warning_ids: Vec<i64> = rows
+        .iter()
+        .filter_map(|row| row.account_warning_id)
+        .collect();
+    let mut warnings = HashMap::new();
+    for warning in stoa_db::moderation::find_warnings(&state.pool, &warning_ids).await? {
+        if let Some(target) = accounts_by_ids(state, &[warning.target_account_id])
+            .await?
+            .pop()
+        {
+            warnings.insert(warning.id, account_warning(&warning, target));
+        }
+    }
+    let mut reports = HashMap::new();
+    for report_id in rows.iter().filter_map(|row| row.report_id) {
+        if let Some(row) = stoa_db::moderation::find_report(&state.pool, report_id).await? {
+            reports.insert(report_id, report(state, &row).await?);
+        }
+    }
     Ok(rows
         .into_iter()
         .filter_map(|row| {
             let status = match row.status_id {
                 Some(id) => Some(statuses.get(&id)?.clone()),
+                None => None,
+            };
+            let moderation_warning = match row.account_warning_id {
+                Some(id) => Some(warnings.get(&id)?.clone()),
+                None => None,
+            };
+            let report = match row.report_id {
+                Some(id) => Some(reports.get(&id)?.clone()),
                 None => None,
             };
             Some(entities::Notification {
@@ -400,9 +434,177 @@ pub async fn notifications(
                 group_key: format!("ungrouped-{}", row.id),
                 account: accounts.get(&row.from_account_id)?.clone(),
                 status,
+                moderation_warning,
+                report,
             })
         })
         .collect())
+}
+
+pub fn account_warning(
+    warning: &stoa_db::moderation::Warning,
+    target: Account,
+) -> entities::AccountWarning {
+    entities::AccountWarning {
+        id: warning.id,
+        action: warning.action.clone(),
+        text: warning.text.clone(),
+        status_ids: warning.status_ids.iter().map(i64::to_string).collect(),
+        target_account: target,
+        appeal: None,
+        created_at: warning.created_at,
+    }
+}
+
+/// The instance rules from the config; ids are their 1-based positions.
+pub fn rules(state: &AppState) -> Vec<entities::Rule> {
+    state
+        .settings
+        .instance
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(index, text)| entities::Rule {
+            id: (index + 1).to_string(),
+            text: text.clone(),
+            hint: String::new(),
+        })
+        .collect()
+}
+
+/// A report as its author sees it.
+pub async fn report(
+    state: &AppState,
+    row: &stoa_db::moderation::Report,
+) -> ApiResult<entities::Report> {
+    let target = accounts_by_ids(state, &[row.target_account_id])
+        .await?
+        .pop()
+        .ok_or_else(crate::error::ApiError::not_found)?;
+    let ids = |ids: &[i64]| Some(ids.iter().map(i64::to_string).collect());
+    Ok(entities::Report {
+        id: row.id,
+        action_taken: row.action_taken_at.is_some(),
+        action_taken_at: row.action_taken_at,
+        category: row.category.clone(),
+        comment: row.comment.clone(),
+        forwarded: row.forwarded,
+        created_at: row.created_at,
+        status_ids: ids(&row.status_ids),
+        rule_ids: ids(&row.rule_ids),
+        target_account: target,
+    })
+}
+
+pub fn admin_account(
+    state: &AppState,
+    row: &stoa_db::moderation::AdminAccountRow,
+) -> entities::AdminAccount {
+    let account_row = &row.account;
+    let user = row.user.as_ref();
+    entities::AdminAccount {
+        id: account_row.id,
+        username: account_row.username.clone(),
+        domain: account_row.domain.clone(),
+        created_at: account_row.created_at,
+        email: user.map(|u| u.email.clone()),
+        ip: None,
+        ips: Vec::new(),
+        locale: user.map(|u| u.locale.clone()),
+        invite_request: user
+            .map(|u| u.registration_reason.clone())
+            .filter(|reason| !reason.is_empty()),
+        role: user.map(|u| role_entity(u.role)),
+        confirmed: user.is_none_or(|u| u.confirmed_at.is_some()),
+        approved: user.is_none_or(|u| u.approved),
+        disabled: user.is_some_and(|u| u.disabled),
+        silenced: account_row.silenced_at.is_some(),
+        suspended: account_row.suspended_at.is_some(),
+        sensitized: account_row.sensitized_at.is_some(),
+        account: account(state, account_row),
+        created_by_application_id: None,
+        invited_by_account_id: None,
+    }
+}
+
+pub async fn admin_accounts_by_ids(
+    state: &AppState,
+    ids: &[i64],
+) -> ApiResult<HashMap<i64, entities::AdminAccount>> {
+    Ok(stoa_db::moderation::load_admin_accounts(&state.pool, ids)
+        .await?
+        .iter()
+        .map(|row| (row.account.id, admin_account(state, row)))
+        .collect())
+}
+
+pub async fn admin_reports(
+    state: &AppState,
+    viewer: i64,
+    rows: &[stoa_db::moderation::Report],
+) -> ApiResult<Vec<entities::AdminReport>> {
+    let mut account_ids = Vec::new();
+    for row in rows {
+        account_ids.push(row.account_id);
+        account_ids.push(row.target_account_id);
+        account_ids.extend(row.assigned_account_id);
+        account_ids.extend(row.action_taken_by_account_id);
+    }
+    account_ids.sort_unstable();
+    account_ids.dedup();
+    let accounts = admin_accounts_by_ids(state, &account_ids).await?;
+    let rules = rules(state);
+    let mut reports = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (Some(reporter), Some(target)) = (
+            accounts.get(&row.account_id),
+            accounts.get(&row.target_account_id),
+        ) else {
+            continue;
+        };
+        // Moderators see reported posts whatever their visibility.
+        let status_rows = stoa_db::statuses::find_many(&state.pool, &row.status_ids).await?;
+        reports.push(entities::AdminReport {
+            id: row.id,
+            action_taken: row.action_taken_at.is_some(),
+            action_taken_at: row.action_taken_at,
+            category: row.category.clone(),
+            comment: row.comment.clone(),
+            forwarded: row.forwarded,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            account: reporter.clone(),
+            target_account: target.clone(),
+            assigned_account: row
+                .assigned_account_id
+                .and_then(|id| accounts.get(&id).cloned()),
+            action_taken_by_account: row
+                .action_taken_by_account_id
+                .and_then(|id| accounts.get(&id).cloned()),
+            statuses: statuses(state, Some(viewer), status_rows).await?,
+            rules: rules
+                .iter()
+                .filter(|rule| row.rule_ids.iter().any(|id| id.to_string() == rule.id))
+                .cloned()
+                .collect(),
+        });
+    }
+    Ok(reports)
+}
+
+pub fn admin_domain_block(block: &stoa_db::domains::DomainBlock) -> entities::AdminDomainBlock {
+    entities::AdminDomainBlock {
+        id: block.id,
+        domain: block.domain.clone(),
+        digest: crate::routes::domain_digest(&block.domain),
+        created_at: block.created_at,
+        severity: block.severity.clone(),
+        reject_media: block.reject_media,
+        reject_reports: block.reject_reports,
+        private_comment: block.private_comment.clone(),
+        public_comment: block.public_comment.clone(),
+        obfuscate: block.obfuscate,
+    }
 }
 
 pub fn relationship(row: &stoa_db::social::Relationship) -> entities::Relationship {

@@ -90,6 +90,7 @@ fn rules(
         let special = match path.trim_end_matches('/') {
             "/api/v1/accounts" => Some(("sign_up", limits.sign_ups_per_30min, 1800)),
             "/api/v1/apps" => Some(("apps", limits.app_registrations_per_10min, 600)),
+            "/api/v1/reports" => Some(("reports", limits.reports_per_30min, 1800)),
             "/oauth/token" | "/auth/sign_in" => {
                 Some(("sign_in", limits.sign_in_attempts_per_5min, 300))
             }

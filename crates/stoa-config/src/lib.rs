@@ -190,6 +190,8 @@ pub struct RateLimits {
     pub app_registrations_per_10min: u32,
     /// Per IP, password sign-ins (HTML form and password grant), per 5 minutes.
     pub sign_in_attempts_per_5min: u32,
+    /// Per IP, `POST /api/v1/reports`, per 30 minutes.
+    pub reports_per_30min: u32,
 }
 
 impl Default for RateLimits {
@@ -201,6 +203,7 @@ impl Default for RateLimits {
             sign_ups_per_30min: 5,
             app_registrations_per_10min: 5,
             sign_in_attempts_per_5min: 25,
+            reports_per_30min: 10,
         }
     }
 }
@@ -213,6 +216,13 @@ pub struct Federation {
     pub allowed_private_addresses: Vec<String>,
     /// `GET /api/v1/instance/domain_blocks` answers anyone (else 404).
     pub public_domain_blocks: bool,
+    /// Federate with everyone but blocked domains, or only with `allowed_domains`.
+    pub mode: FederationMode,
+    /// In allow-list mode, the only domains (and their subdomains) federated with.
+    pub allowed_domains: Vec<String>,
+    /// Domain blocks kept in the config file; applied at every start, next
+    /// to those made with `stoa admin domains` or the admin API.
+    pub domain_blocks: Vec<ConfiguredDomainBlock>,
 }
 
 impl Default for Federation {
@@ -220,8 +230,43 @@ impl Default for Federation {
         Federation {
             allowed_private_addresses: Vec::new(),
             public_domain_blocks: true,
+            mode: FederationMode::Blocklist,
+            allowed_domains: Vec::new(),
+            domain_blocks: Vec::new(),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FederationMode {
+    Blocklist,
+    Allowlist,
+}
+
+/// One `[[federation.domain_blocks]]` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfiguredDomainBlock {
+    pub domain: String,
+    /// `silence` (limit), `suspend` or `noop` (for reject_media alone).
+    #[serde(default = "default_block_severity")]
+    pub severity: String,
+    #[serde(default)]
+    pub reject_media: bool,
+    #[serde(default)]
+    pub reject_reports: bool,
+    #[serde(default)]
+    pub public_comment: String,
+    #[serde(default)]
+    pub private_comment: String,
+    /// Show the domain partly starred out in the public list.
+    #[serde(default)]
+    pub obfuscate: bool,
+}
+
+fn default_block_severity() -> String {
+    "suspend".into()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -386,6 +431,14 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "instance.max_characters must be between 1 and 100000".into(),
             ));
+        }
+        for block in &self.federation.domain_blocks {
+            if !matches!(block.severity.as_str(), "silence" | "suspend" | "noop") {
+                return Err(ConfigError::Invalid(format!(
+                    "federation.domain_blocks: severity of {:?} must be silence, suspend or noop",
+                    block.domain
+                )));
+            }
         }
         for cidr in &self.federation.allowed_private_addresses {
             parse_cidr(cidr).ok_or_else(|| {

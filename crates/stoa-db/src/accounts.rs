@@ -46,6 +46,12 @@ pub struct Account {
     pub header_content_type: Option<String>,
     pub avatar_remote_url: Option<String>,
     pub header_remote_url: Option<String>,
+    /// Limited by a moderator (or its domain's block): out of public timelines.
+    pub silenced_at: Option<DateTime<Utc>>,
+    /// Suspended: its content is hidden and it cannot act.
+    pub suspended_at: Option<DateTime<Utc>>,
+    /// Its media is always marked sensitive.
+    pub sensitized_at: Option<DateTime<Utc>>,
 }
 
 impl Account {
@@ -78,7 +84,7 @@ const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.domain, a.display_name, a.not
     a.actor_type, a.inbox_url, a.shared_inbox_url, a.outbox_url, a.followers_url, a.following_url, \
     a.featured_url, a.key_id, a.public_key_pem, a.fetched_at, a.avatar_key, a.avatar_static_key, \
     a.avatar_content_type, a.header_key, a.header_static_key, a.header_content_type, \
-    a.avatar_remote_url, a.header_remote_url";
+    a.avatar_remote_url, a.header_remote_url, a.silenced_at, a.suspended_at, a.sensitized_at";
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
@@ -96,18 +102,24 @@ pub struct User {
     pub default_language: Option<String>,
     pub last_sign_in_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// The account is suspended (kept here so every sign-in check sees it).
+    pub suspended: bool,
 }
 
 impl User {
     /// May this user sign in and use tokens right now?
     pub fn is_functional(&self, require_confirmation: bool) -> bool {
-        self.approved && !self.disabled && (!require_confirmation || self.confirmed_at.is_some())
+        self.approved
+            && !self.disabled
+            && !self.suspended
+            && (!require_confirmation || self.confirmed_at.is_some())
     }
 }
 
 const USER_COLUMNS: &str = "u.account_id, u.email, u.password_hash, u.role, u.approved, \
     u.confirmed_at, u.disabled, u.locale, u.registration_reason, u.default_privacy, \
-    u.default_sensitive, u.default_language, u.last_sign_in_at, u.created_at";
+    u.default_sensitive, u.default_language, u.last_sign_in_at, u.created_at, \
+    EXISTS (SELECT 1 FROM accounts ua WHERE ua.id = u.account_id AND ua.suspended_at IS NOT NULL) AS suspended";
 
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Account>> {
     let query = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1");
@@ -145,6 +157,14 @@ pub async fn find_user(db: impl PgExecutor<'_>, account_id: i64) -> Result<Optio
 }
 
 /// Find a local user by email or by username (sign-in accepts either).
+pub async fn find_users(db: impl PgExecutor<'_>, account_ids: &[i64]) -> Result<Vec<User>> {
+    let query = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.account_id = ANY($1)");
+    Ok(sqlx::query_as(&query)
+        .bind(account_ids)
+        .fetch_all(db)
+        .await?)
+}
+
 pub async fn find_user_by_login(db: impl PgExecutor<'_>, login: &str) -> Result<Option<User>> {
     let query = format!(
         "SELECT {USER_COLUMNS} FROM users u JOIN accounts a ON a.id = u.account_id \
@@ -328,6 +348,19 @@ pub async fn set_role(db: impl PgExecutor<'_>, account_id: i64, role: Role) -> R
     Ok(done.rows_affected() == 1)
 }
 
+/// Remove a local account still pending approval (a rejected sign-up);
+/// false when there was none.
+pub async fn delete_pending(db: impl PgExecutor<'_>, account_id: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM accounts a USING users u WHERE a.id = $1 AND u.account_id = a.id \
+         AND a.domain IS NULL AND NOT u.approved",
+    )
+    .bind(account_id)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Approve a pending account; false when there was none to approve.
 pub async fn approve(db: impl PgExecutor<'_>, account_id: i64) -> Result<bool> {
     let done =
@@ -406,7 +439,7 @@ pub async fn search(
         .push_bind(pattern.clone())
         .push(" OR lower(a.display_name) LIKE ")
         .push_bind(pattern)
-        .push(")");
+        .push(") AND a.suspended_at IS NULL");
     if let Some(viewer) = following_of {
         sql.push(" AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = ")
             .push_bind(viewer)
@@ -619,7 +652,21 @@ pub async fn follower_inboxes(db: impl PgExecutor<'_>, account_id: i64) -> Resul
     Ok(sqlx::query_scalar(
         "SELECT DISTINCT coalesce(a.shared_inbox_url, a.inbox_url) FROM follows f \
          JOIN accounts a ON a.id = f.account_id \
-         WHERE f.target_account_id = $1 AND a.domain IS NOT NULL \
+         WHERE f.target_account_id = $1 AND a.domain IS NOT NULL AND a.suspended_at IS NULL \
+         AND coalesce(a.shared_inbox_url, a.inbox_url) IS NOT NULL",
+    )
+    .bind(account_id)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Inboxes of every server that knows `account_id` through a follow either
+/// way: one shared inbox per server when it has one.
+pub async fn related_inboxes(db: impl PgExecutor<'_>, account_id: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT coalesce(a.shared_inbox_url, a.inbox_url) FROM follows f \
+         JOIN accounts a ON a.id = CASE WHEN f.target_account_id = $1 THEN f.account_id ELSE f.target_account_id END \
+         WHERE (f.target_account_id = $1 OR f.account_id = $1) AND a.domain IS NOT NULL \
          AND coalesce(a.shared_inbox_url, a.inbox_url) IS NOT NULL",
     )
     .bind(account_id)

@@ -11,6 +11,7 @@ use crate::Result;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DomainBlock {
+    pub id: i64,
     pub domain: String,
     /// `silence`, `suspend` or `noop`.
     pub severity: String,
@@ -18,6 +19,10 @@ pub struct DomainBlock {
     pub private_comment: Option<String>,
     pub public_comment: Option<String>,
     pub obfuscate: bool,
+    /// Flags from this domain are not filed as reports.
+    pub reject_reports: bool,
+    /// Declared in the config file (replaced from it at every start).
+    pub from_config: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -29,19 +34,22 @@ pub struct NewDomainBlock<'a> {
     pub private_comment: Option<&'a str>,
     pub public_comment: Option<&'a str>,
     pub obfuscate: bool,
+    pub reject_reports: bool,
+    pub from_config: bool,
 }
 
-const COLUMNS: &str =
-    "domain, severity, reject_media, private_comment, public_comment, obfuscate, created_at";
+const COLUMNS: &str = "id, domain, severity, reject_media, private_comment, public_comment, \
+    obfuscate, reject_reports, from_config, created_at";
 
 /// Create or replace the block of `block.domain` (already normalised).
 pub async fn upsert(db: impl PgExecutor<'_>, block: &NewDomainBlock<'_>) -> Result<DomainBlock> {
     Ok(sqlx::query_as(&format!(
-        "INSERT INTO domain_blocks (domain, severity, reject_media, private_comment, public_comment, obfuscate) \
-         VALUES ($1, $2, $3, $4, $5, $6) \
+        "INSERT INTO domain_blocks (domain, severity, reject_media, private_comment, public_comment, \
+           obfuscate, reject_reports, from_config) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
          ON CONFLICT (domain) DO UPDATE SET severity = EXCLUDED.severity, \
            reject_media = EXCLUDED.reject_media, private_comment = EXCLUDED.private_comment, \
-           public_comment = EXCLUDED.public_comment, obfuscate = EXCLUDED.obfuscate \
+           public_comment = EXCLUDED.public_comment, obfuscate = EXCLUDED.obfuscate, \
+           reject_reports = EXCLUDED.reject_reports, from_config = EXCLUDED.from_config \
          RETURNING {COLUMNS}"
     ))
     .bind(block.domain)
@@ -50,6 +58,8 @@ pub async fn upsert(db: impl PgExecutor<'_>, block: &NewDomainBlock<'_>) -> Resu
     .bind(block.private_comment)
     .bind(block.public_comment)
     .bind(block.obfuscate)
+    .bind(block.reject_reports)
+    .bind(block.from_config)
     .fetch_one(db)
     .await?)
 }
@@ -82,11 +92,65 @@ pub async fn block_for(db: impl PgExecutor<'_>, host: &str) -> Result<Option<Dom
     .await?)
 }
 
-/// `host` is covered by a suspension.
+pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<DomainBlock>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM domain_blocks WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// The block of exactly `domain`.
+pub async fn find_by_domain(db: impl PgExecutor<'_>, domain: &str) -> Result<Option<DomainBlock>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM domain_blocks WHERE domain = $1"
+    ))
+    .bind(domain)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// All traffic with `host` is refused: it is suspended, or outside the
+/// allow-list in allow-list mode. The one gate for inboxes, fetches and
+/// deliveries.
 pub async fn is_suspended(db: impl PgExecutor<'_>, host: &str) -> Result<bool> {
-    Ok(block_for(db, host)
-        .await?
-        .is_some_and(|block| block.severity == "suspend"))
+    Ok(sqlx::query_scalar("SELECT domain_refused($1)")
+        .bind(host)
+        .fetch_one(db)
+        .await?)
+}
+
+/// Replace the allow-list policy with the config's.
+pub async fn set_allowlist(
+    tx: &mut crate::Tx<'_>,
+    enabled: bool,
+    domains: &[String],
+) -> Result<()> {
+    sqlx::query("UPDATE federation_policy SET allowlist = $1")
+        .bind(enabled)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM domain_allows WHERE domain <> ALL($1)")
+        .bind(domains)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO domain_allows (domain) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING",
+    )
+    .bind(domains)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Blocks that came from the config file.
+pub async fn configured(db: impl PgExecutor<'_>) -> Result<Vec<DomainBlock>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM domain_blocks WHERE from_config ORDER BY domain"
+    ))
+    .fetch_all(db)
+    .await?)
 }
 
 /// Media from `host` must not be fetched (reject_media, or suspended).

@@ -10,6 +10,7 @@ pub mod directory;
 pub mod domains;
 pub mod federation;
 pub mod media;
+pub mod moderation;
 pub mod notifications;
 pub mod oauth;
 pub mod social;

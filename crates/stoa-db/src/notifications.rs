@@ -14,10 +14,13 @@ pub struct Notification {
     #[sqlx(rename = "type")]
     pub kind: NotificationType,
     pub status_id: Option<i64>,
+    pub account_warning_id: Option<i64>,
+    pub report_id: Option<i64>,
     pub created_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "n.id, n.account_id, n.from_account_id, n.type, n.status_id, n.created_at";
+const COLUMNS: &str = "n.id, n.account_id, n.from_account_id, n.type, n.status_id, \
+    n.account_warning_id, n.report_id, n.created_at";
 
 /// Notify `account_id`. Nobody is notified of their own actions, and the same
 /// event is recorded once.
@@ -41,6 +44,25 @@ pub async fn notify(
     .bind(from_account_id)
     .bind(kind)
     .bind(status_id)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Tell a moderator of a new report.
+pub async fn notify_report(
+    db: impl PgExecutor<'_>,
+    moderator_id: i64,
+    reporter_id: i64,
+    report_id: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO notifications (account_id, from_account_id, type, report_id) \
+         VALUES ($1, $2, 'admin.report', $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(moderator_id)
+    .bind(reporter_id)
+    .bind(report_id)
     .execute(db)
     .await?;
     Ok(())
@@ -101,6 +123,13 @@ pub async fn list(
     }
     query.push(
         " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = n.account_id AND b.target_account_id = n.from_account_id)",
+    );
+    // Limited and suspended accounts reach only their followers (and
+    // suspended ones nobody).
+    query.push(
+        " AND (n.from_account_id = n.account_id OR NOT account_is_limited(n.from_account_id) \
+         OR (EXISTS (SELECT 1 FROM follows f WHERE f.account_id = n.account_id AND f.target_account_id = n.from_account_id) \
+             AND NOT EXISTS (SELECT 1 FROM accounts fa WHERE fa.id = n.from_account_id AND fa.suspended_at IS NOT NULL)))",
     );
     if let Some(from) = filter.from_account_id {
         query.push(" AND n.from_account_id = ").push_bind(from);

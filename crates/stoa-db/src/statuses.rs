@@ -165,6 +165,12 @@ pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Status>> {
     Ok(sqlx::query_as(&query).bind(id).fetch_optional(db).await?)
 }
 
+/// Statuses by id whoever may see them (for moderators), in no particular order.
+pub async fn find_many(db: impl PgExecutor<'_>, ids: &[i64]) -> Result<Vec<Status>> {
+    let query = format!("SELECT {COLUMNS} FROM statuses s WHERE s.id = ANY($1)");
+    Ok(sqlx::query_as(&query).bind(ids).fetch_all(db).await?)
+}
+
 pub async fn find_by_uri(db: impl PgExecutor<'_>, uri: &str) -> Result<Option<Status>> {
     let query = format!("SELECT {COLUMNS} FROM statuses s WHERE s.uri = $1");
     Ok(sqlx::query_as(&query).bind(uri).fetch_optional(db).await?)
@@ -473,12 +479,9 @@ fn push_origin(query: &mut QueryBuilder<'_, sqlx::Postgres>, origin: Origin) {
 }
 
 /// Public statuses, no boosts, no replies to others.
-/// Leave out statuses by authors on silenced or suspended domains.
+/// Leave out statuses by limited or suspended authors (themselves or their domain).
 fn push_not_silenced(query: &mut QueryBuilder<'_, sqlx::Postgres>) {
-    query.push(
-        " AND NOT EXISTS (SELECT 1 FROM accounts da WHERE da.id = s.account_id \
-         AND da.domain IS NOT NULL AND domain_block_severity(da.domain) IN ('silence', 'suspend'))",
-    );
+    query.push(" AND NOT account_is_limited(s.account_id)");
 }
 
 pub async fn public(

@@ -82,6 +82,106 @@ impl Role {
             Role::Admin => "admin",
         }
     }
+
+    /// The name Mastodon shows for the role ("" for plain users).
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Role::User => "",
+            Role::Moderator => "Moderator",
+            Role::Admin => "Admin",
+        }
+    }
+
+    /// The id of Mastodon's built-in role of the same powers.
+    pub fn mastodon_id(self) -> &'static str {
+        match self {
+            Role::User => "-99",
+            Role::Moderator => "2",
+            Role::Admin => "3",
+        }
+    }
+
+    pub fn can(self, permission: Permission) -> bool {
+        match self {
+            Role::Admin => true,
+            Role::Moderator => matches!(
+                permission,
+                Permission::ViewAuditLog
+                    | Permission::ViewDashboard
+                    | Permission::ManageReports
+                    | Permission::ManageUsers
+                    | Permission::ManageTaxonomies
+            ),
+            Role::User => permission == Permission::InviteUsers,
+        }
+    }
+
+    /// Mastodon's permission bitmask, as `Role.permissions` reports it.
+    pub fn permission_bits(self) -> u64 {
+        match self {
+            // Mastodon's "administrator" bit stands for every permission.
+            Role::Admin => Permission::Administrator.bit(),
+            _ => Permission::ALL
+                .iter()
+                .filter(|p| self.can(**p))
+                .fold(0, |bits, p| bits | p.bit()),
+        }
+    }
+
+    /// May someone with this role moderate an account whose owner has `other`?
+    /// Only a strictly higher role may (a moderator cannot suspend an admin or
+    /// another moderator), as in Mastodon.
+    pub fn overrides(self, other: Role) -> bool {
+        self > other
+    }
+}
+
+/// What a role allows; the subset of Mastodon's permissions Stoa enforces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    Administrator,
+    ViewAuditLog,
+    ViewDashboard,
+    ManageReports,
+    /// Domain blocks and the federation policy.
+    ManageFederation,
+    ManageSettings,
+    ManageTaxonomies,
+    /// Warn, limit, suspend, mark sensitive, approve and reject sign-ups.
+    ManageUsers,
+    InviteUsers,
+    ManageRoles,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 10] = [
+        Permission::Administrator,
+        Permission::ViewAuditLog,
+        Permission::ViewDashboard,
+        Permission::ManageReports,
+        Permission::ManageFederation,
+        Permission::ManageSettings,
+        Permission::ManageTaxonomies,
+        Permission::ManageUsers,
+        Permission::InviteUsers,
+        Permission::ManageRoles,
+    ];
+
+    /// Mastodon's bit for the permission (`UserRole::FLAGS`).
+    pub fn bit(self) -> u64 {
+        1 << match self {
+            Permission::Administrator => 0,
+            Permission::ViewAuditLog => 2,
+            Permission::ViewDashboard => 3,
+            Permission::ManageReports => 4,
+            Permission::ManageFederation => 5,
+            Permission::ManageSettings => 6,
+            Permission::ManageTaxonomies => 8,
+            Permission::ManageUsers => 10,
+            Permission::InviteUsers => 16,
+            Permission::ManageRoles => 17,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -116,10 +216,15 @@ pub enum NotificationType {
     Favourite,
     Poll,
     Update,
+    /// A moderator acted on the recipient's account.
+    ModerationWarning,
+    /// A new report (to moderators).
+    #[cfg_attr(feature = "sqlx", sqlx(rename = "admin.report"))]
+    AdminReport,
 }
 
 impl NotificationType {
-    pub const ALL: [NotificationType; 8] = [
+    pub const ALL: [NotificationType; 10] = [
         NotificationType::Mention,
         NotificationType::Status,
         NotificationType::Reblog,
@@ -128,6 +233,8 @@ impl NotificationType {
         NotificationType::Favourite,
         NotificationType::Poll,
         NotificationType::Update,
+        NotificationType::ModerationWarning,
+        NotificationType::AdminReport,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -140,6 +247,8 @@ impl NotificationType {
             NotificationType::Favourite => "favourite",
             NotificationType::Poll => "poll",
             NotificationType::Update => "update",
+            NotificationType::ModerationWarning => "moderation_warning",
+            NotificationType::AdminReport => "admin.report",
         }
     }
 
@@ -274,5 +383,45 @@ mod tests {
     fn roles_order() {
         assert!(Role::Admin > Role::Moderator && Role::Moderator > Role::User);
         assert_eq!("Admin".parse::<Role>().ok(), Some(Role::Admin));
+    }
+}
+
+/// A domain as domain blocks and allow-lists store it: lowercase, without a
+/// trailing dot or surrounding spaces. None for what cannot be a host name
+/// or IP literal.
+pub fn normalize_domain(domain: &str) -> Option<String> {
+    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
+    let valid = !domain.is_empty()
+        && domain.len() <= 253
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']'));
+    valid.then_some(domain)
+}
+
+#[cfg(test)]
+mod moderation_tests {
+    use super::*;
+
+    #[test]
+    fn role_permissions_match_mastodon_bits() {
+        assert_eq!(Role::Admin.permission_bits(), 1);
+        assert_eq!(Role::Moderator.permission_bits(), 1308);
+        assert_eq!(Role::User.permission_bits(), 65536);
+        assert!(Role::Moderator.can(Permission::ManageReports));
+        assert!(!Role::Moderator.can(Permission::ManageFederation));
+        assert!(!Role::Moderator.can(Permission::ManageRoles));
+        assert!(Role::Admin.overrides(Role::Moderator));
+        assert!(!Role::Moderator.overrides(Role::Moderator));
+    }
+
+    #[test]
+    fn domains_are_normalised() {
+        assert_eq!(
+            normalize_domain(" Spam.Example. ").as_deref(),
+            Some("spam.example")
+        );
+        assert_eq!(normalize_domain("bad domain"), None);
+        assert_eq!(normalize_domain(""), None);
     }
 }

@@ -165,6 +165,7 @@ pub struct BlockDomain {
     /// `silence`, `suspend` or `noop`.
     pub severity: String,
     pub reject_media: bool,
+    pub reject_reports: bool,
     pub public_comment: Option<String>,
     pub private_comment: Option<String>,
     pub obfuscate: bool,
@@ -173,16 +174,8 @@ pub struct BlockDomain {
 /// Lowercase, without a trailing dot or surrounding spaces; refuses what
 /// cannot be a host name or IP literal.
 pub fn normalize_domain(domain: &str) -> anyhow::Result<String> {
-    let domain = domain.trim().trim_end_matches('.').to_ascii_lowercase();
-    let valid = !domain.is_empty()
-        && domain.len() <= 253
-        && domain
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':' | '[' | ']'));
-    if !valid {
-        bail!("{domain:?} is not a domain");
-    }
-    Ok(domain)
+    stoa_domain::normalize_domain(domain)
+        .ok_or_else(|| anyhow::anyhow!("{:?} is not a domain", domain.trim()))
 }
 
 pub async fn block_domain(
@@ -190,37 +183,32 @@ pub async fn block_domain(
     input: BlockDomain,
 ) -> anyhow::Result<stoa_db::domains::DomainBlock> {
     let domain = normalize_domain(&input.domain)?;
-    if !matches!(input.severity.as_str(), "silence" | "suspend" | "noop") {
-        bail!("severity must be silence, suspend or noop");
-    }
-    let non_empty = |s: &Option<String>| {
-        s.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let public_comment = non_empty(&input.public_comment);
-    let private_comment = non_empty(&input.private_comment);
     let pool = pool(settings).await?;
-    Ok(stoa_db::domains::upsert(
+    stoa_api::admin::block_domain(
         &pool,
-        &stoa_db::domains::NewDomainBlock {
-            domain: &domain,
-            severity: &input.severity,
+        stoa_api::admin::Moderator::cli(),
+        &stoa_api::admin::DomainBlockInput {
+            domain,
+            severity: input.severity,
             reject_media: input.reject_media,
-            private_comment: private_comment.as_deref(),
-            public_comment: public_comment.as_deref(),
+            reject_reports: input.reject_reports,
+            private_comment: input.private_comment,
+            public_comment: input.public_comment,
             obfuscate: input.obfuscate,
         },
+        false,
     )
-    .await?)
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", e.message()))
 }
 
 /// Whether `domain` was blocked.
 pub async fn unblock_domain(settings: &Settings, domain: &str) -> anyhow::Result<bool> {
     let domain = normalize_domain(domain)?;
     let pool = pool(settings).await?;
-    Ok(stoa_db::domains::remove(&pool, &domain).await?)
+    stoa_api::admin::unblock_domain(&pool, stoa_api::admin::Moderator::cli(), &domain)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", e.message()))
 }
 
 pub async fn list_domain_blocks(

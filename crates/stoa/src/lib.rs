@@ -2,6 +2,7 @@
 //! and the admin commands. `main.rs` only parses the command line.
 
 pub mod admin;
+pub mod moderate;
 
 use std::net::SocketAddr;
 
@@ -29,6 +30,9 @@ impl App {
         if !stoa_db::is_migrated(&pool).await? {
             anyhow::bail!("the database schema is not up to date: run `stoa migrate` first");
         }
+        stoa_api::admin::apply_config_policy(&pool, &settings.federation)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot apply federation.domain_blocks: {e}"))?;
         let queue = open_queue(&settings).await?;
         let storage = open_storage(&settings).await?;
         let listener = tokio::net::TcpListener::bind(settings.http.listen)

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use stoa::admin;
+use stoa::{admin, moderate};
+use stoa_api::admin::{AccountAction, Reversal};
 use stoa_config::Settings;
 use stoa_domain::Role;
 use tokio_util::sync::CancellationToken;
@@ -58,6 +59,29 @@ enum AdminCommand {
     },
     /// One line: users, queued jobs, pending deliveries, media cache.
     Status,
+    /// Reports filed by users and other servers.
+    Reports {
+        #[command(subcommand)]
+        command: ReportsCommand,
+    },
+    /// Recent moderation and administration actions, newest first.
+    AuditLog {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportsCommand {
+    /// List open reports (all with --all).
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Mark a report resolved.
+    Resolve { id: i64 },
+    /// Reopen a resolved report.
+    Reopen { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -68,6 +92,9 @@ enum DomainsCommand {
         /// silence (out of public timelines), suspend (no federation), or noop.
         #[arg(long, default_value = "suspend")]
         severity: String,
+        /// Ignore reports (Flags) from it.
+        #[arg(long)]
+        reject_reports: bool,
         /// Do not fetch or cache its media.
         #[arg(long)]
         reject_media: bool,
@@ -133,6 +160,30 @@ enum AccountsCommand {
     Approve { username: String },
     /// Change an account's role.
     Role { username: String, role: Role },
+    /// Suspend an account (local or user@domain): its content is hidden, its
+    /// sessions end, other servers are told; reversible with unsuspend.
+    Suspend {
+        account: String,
+        /// Told to the account (local accounts) and kept in the audit log.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Lift a suspension.
+    Unsuspend { account: String },
+    /// Limit an account: out of public timelines and non-followers' notifications.
+    Limit {
+        account: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Lift a limit.
+    Unlimit { account: String },
+    /// Send a local account a moderation warning.
+    Warn {
+        account: String,
+        #[arg(long)]
+        text: String,
+    },
 }
 
 fn init_tracing() {
@@ -205,6 +256,7 @@ async fn domains_command(settings: &Settings, command: DomainsCommand) -> anyhow
             domain,
             severity,
             reject_media,
+            reject_reports,
             public_comment,
             private_comment,
             obfuscate,
@@ -215,6 +267,7 @@ async fn domains_command(settings: &Settings, command: DomainsCommand) -> anyhow
                     domain,
                     severity,
                     reject_media,
+                    reject_reports,
                     public_comment,
                     private_comment,
                     obfuscate,
@@ -253,6 +306,13 @@ async fn admin_command(settings: &Settings, command: AdminCommand) -> anyhow::Re
         AdminCommand::Domains { command } => return domains_command(settings, command).await,
         AdminCommand::Status => {
             say(&admin::status(settings).await?);
+            return Ok(());
+        }
+        AdminCommand::Reports { command } => return reports_command(settings, command).await,
+        AdminCommand::AuditLog { limit } => {
+            for line in moderate::audit_log(settings, limit).await? {
+                say(&line);
+            }
             return Ok(());
         }
         AdminCommand::Media {
@@ -342,6 +402,47 @@ async fn admin_command(settings: &Settings, command: AdminCommand) -> anyhow::Re
         AccountsCommand::Role { username, role } => {
             admin::set_role(settings, &username, role).await?;
             say(&format!("{username} is now {}", role.as_str()));
+        }
+        AccountsCommand::Suspend { account, reason } => {
+            moderate::act(settings, &account, AccountAction::Suspend, &reason).await?;
+            say(&format!("{account} suspended"));
+        }
+        AccountsCommand::Unsuspend { account } => {
+            moderate::reverse(settings, &account, Reversal::Unsuspend).await?;
+            say(&format!("{account} unsuspended"));
+        }
+        AccountsCommand::Limit { account, reason } => {
+            moderate::act(settings, &account, AccountAction::Silence, &reason).await?;
+            say(&format!("{account} limited"));
+        }
+        AccountsCommand::Unlimit { account } => {
+            moderate::reverse(settings, &account, Reversal::Unsilence).await?;
+            say(&format!("{account} no longer limited"));
+        }
+        AccountsCommand::Warn { account, text } => {
+            moderate::act(settings, &account, AccountAction::None, &text).await?;
+            say(&format!("{account} warned"));
+        }
+    }
+    Ok(())
+}
+
+async fn reports_command(settings: &Settings, command: ReportsCommand) -> anyhow::Result<()> {
+    use stoa_db::moderation::ReportChange;
+    match command {
+        ReportsCommand::List { all } => {
+            say("id	filed	state	reporter	target	posts	comment");
+            for line in moderate::list_reports(settings, all).await? {
+                say(&line);
+            }
+        }
+        ReportsCommand::Resolve { id } => {
+            moderate::change_report(settings, id, ReportChange::Resolve(None)).await?;
+            say(&format!("report {id} resolved"));
+        }
+        ReportsCommand::Reopen { id } => {
+            moderate::change_report(settings, id, ReportChange::Reopen).await?;
+            say(&format!("report {id} reopened"));
         }
     }
     Ok(())

@@ -4,5 +4,6 @@
 //! after commit.
 
 pub mod accounts;
+pub mod moderation;
 pub mod social;
 pub mod statuses;

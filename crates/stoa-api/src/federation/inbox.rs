@@ -26,7 +26,12 @@ pub async fn receive(state: &AppState, actor: &Account, activity: &Activity) -> 
             "The signer is not the activity's actor",
         ));
     }
+    if actor.suspended_at.is_some() {
+        tracing::info!(actor = %actor.uri, "dropping an activity from a suspended account");
+        return Ok(());
+    }
     match &activity.kind {
+        ActivityKind::Flag => flag(state, actor, activity).await,
         ActivityKind::Follow => follow(state, actor, activity).await,
         ActivityKind::Accept => answer(state, actor, activity, true).await,
         ActivityKind::Reject => answer(state, actor, activity, false).await,
@@ -45,6 +50,57 @@ pub async fn receive(state: &AppState, actor: &Account, activity: &Activity) -> 
             Ok(())
         }
     }
+}
+
+/// A report from another server: the first local account named is the one
+/// reported; the named posts must be that account's. Ignored when the
+/// sender's domain is blocked with `reject_reports`.
+async fn flag(state: &AppState, actor: &Account, activity: &Activity) -> ApiResult<()> {
+    if let Some(domain) = &actor.domain {
+        if stoa_db::domains::block_for(&state.pool, domain)
+            .await?
+            .is_some_and(|block| block.reject_reports)
+        {
+            return Ok(());
+        }
+    }
+    let mut target = None;
+    let mut note_uris = Vec::new();
+    // A Flag names one account and its posts; more than this is not a report.
+    for object_id in activity.object_ids().take(101) {
+        if target.is_none() {
+            if let Some(account) = local_account_by_uri(state, object_id).await? {
+                target = Some(account);
+                continue;
+            }
+        }
+        note_uris.push(object_id.to_owned());
+    }
+    let Some(target) = target else {
+        return Err(refuse("Flag of no local account"));
+    };
+    let mut status_ids = Vec::new();
+    for uri in note_uris.iter().filter(|uri| is_local_uri(state, uri)) {
+        if let Some(status) = stoa_db::statuses::find_by_uri(&state.pool, uri).await? {
+            if status.account_id == target.id {
+                status_ids.push(status.id);
+            }
+        }
+    }
+    let comment = activity
+        .content
+        .as_deref()
+        .map(|content| sanitize::text(content, 5000))
+        .unwrap_or_default();
+    crate::actions::moderation::receive_flag(
+        state,
+        actor,
+        activity.id.as_deref(),
+        &target,
+        status_ids,
+        &comment,
+    )
+    .await
 }
 
 async fn local_account_by_uri(state: &AppState, uri: &str) -> ApiResult<Option<Account>> {

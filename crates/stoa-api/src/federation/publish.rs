@@ -325,3 +325,55 @@ pub async fn update_actor(
     let activity = Activity::update_actor(format!("{}#updates/{stamp}", account.uri), actor);
     Outgoing::new(state, &account, &activity, inboxes)
 }
+
+/// The Delete of a suspended local actor, to every server that knows it
+/// (followers' and followed accounts' servers).
+pub async fn delete_actor(
+    state: &AppState,
+    conn: &mut PgConnection,
+    account: &Account,
+) -> ApiResult<Option<Outgoing>> {
+    let inboxes = stoa_db::accounts::related_inboxes(&mut *conn, account.id).await?;
+    Outgoing::new(
+        state,
+        account,
+        &Activity::delete_actor(&account.uri),
+        inboxes,
+    )
+}
+
+/// The profile again after a suspension is lifted, to the same servers.
+pub async fn restore_actor(
+    state: &AppState,
+    conn: &mut PgConnection,
+    account: &Account,
+) -> ApiResult<Option<Outgoing>> {
+    let inboxes = stoa_db::accounts::related_inboxes(&mut *conn, account.id).await?;
+    let actor = documents::actor(state, account)?;
+    let stamp = chrono::Utc::now().timestamp();
+    let activity = Activity::update_actor(format!("{}#updates/{stamp}", account.uri), actor);
+    Outgoing::new(state, account, &activity, inboxes)
+}
+
+/// A report forwarded to the reported account's server, sent by the instance
+/// actor so the reporter stays anonymous (as Mastodon does).
+pub async fn flag(
+    state: &AppState,
+    instance_actor: &Account,
+    target: &Account,
+    note_uris: &[String],
+    comment: &str,
+    flag_id: &str,
+) -> ApiResult<Option<Outgoing>> {
+    let Some(inbox) = any_inbox(target) else {
+        return Ok(None);
+    };
+    let activity = Activity::flag(
+        flag_id,
+        &instance_actor.uri,
+        &target.uri,
+        note_uris,
+        comment,
+    );
+    Outgoing::new(state, instance_actor, &activity, vec![inbox])
+}

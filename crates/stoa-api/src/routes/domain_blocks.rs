@@ -33,6 +33,14 @@ pub fn obfuscate(domain: &str) -> String {
         .collect()
 }
 
+/// SHA-256 of the domain in hex: lets others check a block without the name.
+pub fn digest(domain: &str) -> String {
+    Sha256::digest(domain.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// GET /api/v1/instance/domain_blocks
 ///
 /// Public when `federation.public_domain_blocks` is set (the default), else 404.
@@ -47,10 +55,7 @@ async fn domain_blocks(State(state): State<AppState>) -> ApiResult<Json<Vec<Valu
             .into_iter()
             .filter(|block| block.severity != "noop")
             .map(|block| {
-                let digest: String = Sha256::digest(block.domain.as_bytes())
-                    .iter()
-                    .map(|b| format!("{b:02x}"))
-                    .collect();
+                let digest = digest(&block.domain);
                 let domain = if block.obfuscate {
                     obfuscate(&block.domain)
                 } else {

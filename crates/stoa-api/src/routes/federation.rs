@@ -79,11 +79,20 @@ fn activity_json(value: &impl serde::Serialize) -> Response {
     response
 }
 
+/// A local actor by username; a suspended one is gone (410), as Mastodon
+/// answers, so other servers stop asking.
 async fn local_account(state: &AppState, username: &str) -> ApiResult<Account> {
-    stoa_db::accounts::find_by_username(&state.pool, username, None)
+    let account = stoa_db::accounts::find_by_username(&state.pool, username, None)
         .await?
         .filter(|account| account.actor_type != "Application")
-        .ok_or_else(ApiError::not_found)
+        .ok_or_else(ApiError::not_found)?;
+    if account.suspended_at.is_some() {
+        return Err(ApiError::new(
+            axum::http::StatusCode::GONE,
+            "This account is suspended",
+        ));
+    }
+    Ok(account)
 }
 
 #[derive(Deserialize)]

@@ -31,17 +31,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/v2/notifications/policy", get(notification_policy))
 }
 
-fn rules_json(state: &AppState) -> Vec<Value> {
-    state
-        .settings
-        .instance
-        .rules
-        .iter()
-        .enumerate()
-        .map(|(index, text)| json!({ "id": (index + 1).to_string(), "text": text, "hint": "" }))
-        .collect()
-}
-
 fn streaming_url(state: &AppState) -> String {
     let base = &state.base_url;
     if let Some(rest) = base.strip_prefix("https://") {
@@ -170,7 +159,7 @@ async fn instance_v2(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         },
         "api_versions": { "mastodon": 2 },
         "contact": { "email": instance.contact_email, "account": contact_account(&state).await? },
-        "rules": rules_json(&state),
+        "rules": crate::present::rules(&state),
         "_stoa": { "statuses": usage.statuses, "users": usage.users },
     })))
 }
@@ -200,13 +189,13 @@ async fn instance_v1(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         "max_toot_chars": instance.max_characters,
         "configuration": configuration,
         "contact_account": contact_account(&state).await?,
-        "rules": rules_json(&state),
+        "rules": crate::present::rules(&state),
     })))
 }
 
 /// GET /api/v1/instance/rules
-async fn rules(State(state): State<AppState>) -> Json<Vec<Value>> {
-    Json(rules_json(&state))
+async fn rules(State(state): State<AppState>) -> Json<Vec<crate::entities::Rule>> {
+    Json(crate::present::rules(&state))
 }
 
 /// GET /api/v1/instance/extended_description

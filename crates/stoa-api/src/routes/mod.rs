@@ -1,6 +1,7 @@
 //! The route table. One module per Mastodon resource, mirroring its URL.
 
 mod accounts;
+mod admin;
 mod directory;
 mod domain_blocks;
 mod federation;
@@ -8,6 +9,7 @@ mod instance;
 mod media;
 mod notifications;
 mod oauth;
+mod reports;
 mod search;
 mod statuses;
 mod tags;
@@ -28,6 +30,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::ApiError;
 
 use crate::state::AppState;
+pub(crate) use domain_blocks::digest as domain_digest;
 pub(crate) use media::entity as media_entity;
 
 const MISSING_IMAGE: &[u8] = include_bytes!("../../assets/missing.png");
@@ -44,6 +47,8 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::router())
         .merge(instance::router())
         .merge(domain_blocks::router())
+        .merge(admin::router())
+        .merge(reports::router())
         .merge(search::router())
         .merge(directory::router())
         .merge(tags::router())
