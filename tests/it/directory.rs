@@ -422,3 +422,191 @@ async fn followed_tags_reach_the_home_timeline() {
     let home = app.get("/api/v1/timelines/home", Some(&alice.token)).await;
     assert_eq!(home.ids(), [own]);
 }
+
+/// What instances.social, Fediverse Observer and joinmastodon.org's server
+/// list read, from public endpoints only, checked against what was set up.
+#[tokio::test]
+async fn an_instance_directory_crawl_reads_every_figure() {
+    use stoa::admin::{self, BlockDomain, CreateAccount};
+    use stoa_domain::Role;
+
+    let (a, b) = TestApp::spawn_federated_pair().await;
+    let a = a
+        .restart_with(|settings| {
+            let instance = &mut settings.instance;
+            instance.title = "Sigmoid Test".into();
+            instance.short_description = "A community for AI researchers.".into();
+            instance.description = "<p>Long <b>about</b> text.</p>".into();
+            instance.languages = vec!["en".into(), "de".into()];
+            instance.contact_email = "admin@sigmoid.test".into();
+            instance.contact_account = "boss".into();
+            instance.rules = vec!["Be kind".into(), "No spam".into()];
+            instance.max_characters = 1000;
+            settings.registrations.mode = stoa_config::RegistrationMode::Approval;
+        })
+        .await;
+    let mut sessions = Vec::new();
+    for (name, role) in [
+        ("boss", Role::Admin),
+        ("alice", Role::User),
+        ("carol", Role::User),
+    ] {
+        let email = format!("{name}@example.test");
+        admin::create_account(
+            &a.settings,
+            CreateAccount {
+                username: name.into(),
+                email: email.clone(),
+                password: Some(PASSWORD.into()),
+                role,
+            },
+        )
+        .await
+        .expect("create account");
+        let token = a.password_token(&email, PASSWORD).await;
+        let me = a
+            .get("/api/v1/accounts/verify_credentials", Some(&token))
+            .await
+            .json(200);
+        sessions.push(Session {
+            account_id: id_of(&me),
+            username: name.into(),
+            email,
+            token,
+        });
+    }
+    let (boss, alice) = (&sessions[0], &sessions[1]);
+    post(&a, alice, "Hello #MachineLearning", "public").await;
+    post(&a, alice, "More #MachineLearning", "public").await;
+    post(&a, boss, "Welcome to #MachineLearning", "public").await;
+    // A knows B once it has resolved one of B's users.
+    let bob = b.register("bob").await;
+    let request = a
+        .request(reqwest::Method::GET, "/api/v2/search", Some(&alice.token))
+        .query(&[
+            ("q", format!("@{}", b.acct(&bob))),
+            ("resolve", "true".into()),
+        ]);
+    a.send(request).await.assert_status(200);
+    for (domain, severity) in [("spam.example", "suspend"), ("loud.example", "silence")] {
+        admin::block_domain(
+            &a.settings,
+            BlockDomain {
+                domain: domain.into(),
+                severity: severity.into(),
+                reject_media: false,
+                reject_reports: false,
+                public_comment: Some(format!("{severity}d")),
+                private_comment: None,
+                obfuscate: false,
+            },
+        )
+        .await
+        .expect("block");
+    }
+
+    // Everything below is read anonymously.
+    let v2 = a.get("/api/v2/instance", None).await.json(200);
+    assert_eq!(v2["domain"], a.domain());
+    assert_eq!(v2["title"], "Sigmoid Test");
+    assert_eq!(v2["description"], "A community for AI researchers.");
+    assert!(v2["version"].as_str().unwrap().contains("Stoa"), "{v2}");
+    assert_eq!(v2["languages"], json!(["en", "de"]));
+    assert_eq!(v2["usage"]["users"]["active_month"], 3);
+    assert_eq!(v2["configuration"]["statuses"]["max_characters"], 1000);
+    assert_eq!(v2["registrations"]["enabled"], true);
+    assert_eq!(v2["registrations"]["approval_required"], true);
+    assert_eq!(v2["contact"]["email"], "admin@sigmoid.test");
+    assert_eq!(v2["contact"]["account"]["username"], "boss");
+    assert!(v2["contact"]["account"]["created_at"].is_string());
+    let rules: Vec<&str> = v2["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["Be kind", "No spam"]);
+
+    let v1 = a.get("/api/v1/instance", None).await.json(200);
+    assert_eq!(v1["stats"]["user_count"], 3);
+    assert_eq!(v1["stats"]["status_count"], 3);
+    assert_eq!(v1["stats"]["domain_count"], 1);
+    assert_eq!(v1["approval_required"], true);
+    assert_eq!(v1["registrations"], true);
+    assert_eq!(v1["languages"], json!(["en", "de"]));
+
+    let about = a
+        .get("/api/v1/instance/extended_description", None)
+        .await
+        .json(200);
+    assert!(
+        about["content"].as_str().unwrap().contains("about"),
+        "{about}"
+    );
+
+    let links = a.get("/.well-known/nodeinfo", None).await.json(200);
+    let href = links["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"].as_str().unwrap().ends_with("/schema/2.0"))
+        .map(|l| l["href"].as_str().unwrap().to_owned())
+        .expect("nodeinfo 2.0 link");
+    let path = href.strip_prefix(&a.base_url).expect("local link");
+    let nodeinfo = a.get(path, None).await.json(200);
+    assert_eq!(nodeinfo["software"]["name"], "stoa");
+    assert_eq!(nodeinfo["usage"]["users"]["total"], 3);
+    assert_eq!(nodeinfo["usage"]["users"]["activeMonth"], 3);
+    assert_eq!(nodeinfo["usage"]["users"]["activeHalfyear"], 3);
+    assert_eq!(nodeinfo["usage"]["localPosts"], 3);
+    assert_eq!(nodeinfo["openRegistrations"], true);
+
+    let activity = a.get("/api/v1/instance/activity", None).await.json(200);
+    assert_eq!(activity[0]["statuses"], "3");
+    assert_eq!(activity[0]["registrations"], "3");
+    assert_eq!(activity[0]["logins"], "3");
+    assert_eq!(activity.as_array().unwrap().len(), 12);
+
+    let peers = a.get("/api/v1/instance/peers", None).await.json(200);
+    assert_eq!(peers, json!([b.domain()]));
+
+    let trends = a.get("/api/v1/trends/tags", None).await.json(200);
+    assert_eq!(
+        trends[0]["name"].as_str().unwrap().to_lowercase(),
+        "machinelearning"
+    );
+    assert_eq!(trends[0]["history"][0]["uses"], "3");
+    assert_eq!(trends[0]["history"][0]["accounts"], "2");
+
+    let blocks = a
+        .get("/api/v1/instance/domain_blocks", None)
+        .await
+        .json(200);
+    let mut moderated: Vec<(String, String)> = blocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["domain"].as_str().unwrap().to_owned(),
+                b["severity"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    moderated.sort();
+    assert_eq!(
+        moderated,
+        [
+            ("loud.example".to_owned(), "silence".to_owned()),
+            ("spam.example".to_owned(), "suspend".to_owned())
+        ]
+    );
+
+    // An admin who hides the list: directories then show "not available".
+    let a = a
+        .restart_with(|settings| settings.federation.public_domain_blocks = false)
+        .await;
+    a.get("/api/v1/instance/domain_blocks", None)
+        .await
+        .assert_status(404);
+}
