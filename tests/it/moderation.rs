@@ -17,11 +17,11 @@ async fn staff(app: &TestApp, username: &str, role: Role) -> Session {
     let session = app.register(username).await;
     let account = stoa_db::accounts::find_by_username(&app.db, username, None)
         .await
-        .unwrap()
-        .unwrap();
+        .expect("lookup")
+        .expect("registered account");
     stoa_db::accounts::set_role(&app.db, account.id, role)
         .await
-        .unwrap();
+        .expect("set role");
     let token = admin_token(app, &session.email).await;
     Session { token, ..session }
 }
@@ -45,7 +45,10 @@ async fn admin_token(app: &TestApp, email: &str) -> String {
         )
         .await
         .json(200);
-    token["access_token"].as_str().unwrap().to_owned()
+    token["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
 }
 
 async fn action(app: &TestApp, moderator: &Session, target: &str, body: Value) -> u16 {
@@ -75,7 +78,7 @@ async fn public_local(app: &TestApp) -> Vec<Value> {
         .await
         .json(200)
         .as_array()
-        .unwrap()
+        .expect("timeline array")
         .clone()
 }
 
