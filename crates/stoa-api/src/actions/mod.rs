@@ -4,5 +4,6 @@
 //! after commit.
 
 pub mod accounts;
+pub mod registrations;
 pub mod social;
 pub mod statuses;

@@ -1,6 +1,7 @@
 //! The route table. One module per Mastodon resource, mirroring its URL.
 
 mod accounts;
+mod auth_pages;
 mod directory;
 mod domain_blocks;
 mod federation;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(settings.http.request_timeout_secs.max(1));
     Router::new()
         .merge(oauth::router())
+        .merge(auth_pages::router())
         .merge(accounts::router(&state))
         .merge(statuses::router())
         .merge(timelines::router())
