@@ -309,7 +309,20 @@ async fn api_sign_up_waits_for_the_confirmation_link() {
     password_grant(&app, email, PASSWORD)
         .await
         .assert_error(403, "Your login is missing a confirmed e-mail address");
-    sink.wait_for(email, "Confirm your email").await;
+    let first = sink.wait_for(email, "Confirm your email").await;
+    assert_eq!(
+        first.header("from"),
+        Some("\"Stoa Tests\" <stoa@example.test>")
+    );
+    assert_eq!(first.header("to"), Some(email));
+    assert!(first.header("date").is_some(), "{:?}", first.headers);
+    assert!(
+        first
+            .header("message-id")
+            .is_some_and(|id| id.ends_with("@example.test>")),
+        "{:?}",
+        first.headers
+    );
 
     // Ask again: a new link replaces the first.
     app.post_json("/api/v1/emails/confirmations", Some(&token), json!({}))
@@ -496,5 +509,41 @@ async fn password_reset_requests_are_rate_limited() {
         .await
         .assert_status(429);
     sink.wait_for_count(&ivy.email, "Reset your password", 2)
+        .await;
+}
+
+#[tokio::test]
+async fn sign_ups_and_confirmation_resends_are_rate_limited() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_with_mail(&sink, |s| {
+        s.rate_limits.enabled = true;
+        s.rate_limits.sign_ups_per_30min = 2;
+        s.rate_limits.mails_per_address_per_30min = 2;
+        s.rate_limits.confirmation_resends_per_5min = 3;
+    })
+    .await;
+
+    // The API and the browser form share the per-IP sign-up budget.
+    let token = app.sign_up("kim").await.json(200)["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned();
+    browser_sign_up(&app, "lee", "lee@example.test", None)
+        .await
+        .assert_status(200);
+    browser_sign_up(&app, "max", "max@example.test", None)
+        .await
+        .assert_status(429);
+
+    // Confirmation resends: per address, then per IP.
+    let resend = |email: Option<&'static str>| {
+        let body = email.map_or_else(|| json!({}), |email| json!({ "email": email }));
+        app.post_json("/api/v1/emails/confirmations", Some(&token), body)
+    };
+    resend(None).await.assert_status(200);
+    resend(None).await.assert_status(200);
+    resend(None).await.assert_status(429);
+    resend(Some("kim2@example.test")).await.assert_status(429);
+    sink.wait_for_count("kim@example.test", "Confirm your email", 3)
         .await;
 }
