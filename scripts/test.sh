@@ -23,9 +23,10 @@ log "services"
 scripts/services.sh
 
 # ---------------------------------------------------------------------------
-# Python clients (used by the client tests under tests/clients/)
+# Python clients (used by the client tests under tests/clients/) and the SMTP
+# server the mail tests send to (aiosmtpd, started by SmtpSink in tests/src).
 # ---------------------------------------------------------------------------
-PY_PACKAGES=("Mastodon.py==2.3.3" "toot==0.52.1")
+PY_PACKAGES=("Mastodon.py==2.3.3" "toot==0.52.1" "aiosmtpd==1.4.6")
 VENV=$ROOT/.venv
 
 python_ready() {

@@ -11,6 +11,7 @@ mod faults;
 mod federation;
 mod fedify;
 mod instance;
+mod mail;
 mod media;
 mod media_s3;
 mod moderation;

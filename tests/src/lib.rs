@@ -1640,3 +1640,272 @@ mod tests {
         );
     }
 }
+
+// ---------------------------------------------------------------------------
+// A real SMTP server that keeps what it receives
+// ---------------------------------------------------------------------------
+
+/// An SMTP server process (Python's `aiosmtpd`, pinned in `scripts/test.sh`
+/// and installed into `.venv`) on a loopback port, storing every message it
+/// accepts in a Maildir in a temporary directory. Killed when dropped.
+/// `STOA_TEST_PYTHON` names the Python with aiosmtpd (default `.venv/bin/python`).
+pub struct SmtpSink {
+    pub port: u16,
+    dir: std::path::PathBuf,
+    child: std::process::Child,
+}
+
+/// A message the sink received.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    /// Header names lowercased; folded lines unfolded.
+    pub headers: Vec<(String, String)>,
+    /// Decoded (quoted-printable or base64 bodies are decoded).
+    pub body: String,
+}
+
+impl ReceivedMail {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn subject(&self) -> &str {
+        self.header("subject").unwrap_or_default()
+    }
+
+    /// The envelope recipient (aiosmtpd's `X-RcptTo`), else the `To` header.
+    pub fn recipient(&self) -> &str {
+        self.header("x-rcptto")
+            .or_else(|| self.header("to"))
+            .unwrap_or_default()
+    }
+
+    /// The path and query of the first link in the body to `{base_url}{path}…`.
+    pub fn link(&self, base_url: &str, path: &str) -> Option<String> {
+        let start = format!("{base_url}{path}");
+        let at = self.body.find(&start)?;
+        let link: String = self.body[at + base_url.len()..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        Some(link)
+    }
+
+    fn parse(raw: &str) -> ReceivedMail {
+        let raw = raw.replace("\r\n", "\n");
+        let (head, body) = raw.split_once("\n\n").unwrap_or((raw.as_str(), ""));
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for line in head.lines() {
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, value)) = headers.last_mut() {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+            } else if let Some((name, value)) = line.split_once(':') {
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+            }
+        }
+        let encoding = headers
+            .iter()
+            .find(|(n, _)| n == "content-transfer-encoding")
+            .map(|(_, v)| v.to_ascii_lowercase())
+            .unwrap_or_default();
+        let body = match encoding.as_str() {
+            "quoted-printable" => decode_quoted_printable(body),
+            "base64" => {
+                use base64::Engine;
+                let compact: String = body.split_whitespace().collect();
+                base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+                    .unwrap_or_else(|_| body.to_owned())
+            }
+            _ => body.to_owned(),
+        };
+        ReceivedMail { headers, body }
+    }
+}
+
+fn decode_quoted_printable(text: &str) -> String {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut lines = text.split('\n').peekable();
+    while let Some(line) = lines.next() {
+        let (line, soft_break) = match line.trim_end().strip_suffix('=') {
+            Some(rest) => (rest, true),
+            None => (line.trim_end(), false),
+        };
+        let raw = line.as_bytes();
+        let mut i = 0;
+        while i < raw.len() {
+            let decoded = (raw[i] == b'=')
+                .then(|| raw.get(i + 1..i + 3))
+                .flatten()
+                .and_then(|hex| std::str::from_utf8(hex).ok())
+                .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+            match decoded {
+                Some(byte) => {
+                    bytes.push(byte);
+                    i += 3;
+                }
+                None => {
+                    bytes.push(raw[i]);
+                    i += 1;
+                }
+            }
+        }
+        if !soft_break && lines.peek().is_some() {
+            bytes.push(b'\n');
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+impl SmtpSink {
+    /// Start on a free port.
+    pub async fn start() -> SmtpSink {
+        SmtpSink::start_on(free_port().expect("no free port")).await
+    }
+
+    /// Start on `port` (for a server configured before the sink was up).
+    pub async fn start_on(port: u16) -> SmtpSink {
+        let python = std::env::var_os("STOA_TEST_PYTHON")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python")
+            });
+        let dir = std::env::temp_dir().join(format!("stoa-smtp-{}", random_suffix()));
+        std::fs::create_dir_all(&dir).expect("cannot create the Maildir's directory");
+        let maildir = dir.join("Maildir");
+        let log = std::fs::File::create(dir.join("smtp.log")).expect("cannot create the log");
+        let mut child = std::process::Command::new(&python)
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("cannot share the log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {} -m aiosmtpd: {e}; run scripts/test.sh once (it installs \
+                     aiosmtpd into .venv) or point STOA_TEST_PYTHON at a Python with aiosmtpd",
+                    python.display()
+                )
+            });
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                let log = std::fs::read_to_string(dir.join("smtp.log")).unwrap_or_default();
+                panic!("the SMTP sink exited ({status}): {log}");
+            }
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the SMTP sink did not listen on port {port} within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        SmtpSink { port, dir, child }
+    }
+
+    /// Point `settings` at this sink (plain SMTP on loopback).
+    pub fn configure(&self, settings: &mut Settings) {
+        configure_mail(settings, self.port);
+    }
+
+    /// Every message received so far.
+    pub fn messages(&self) -> Vec<ReceivedMail> {
+        let mut paths = Vec::new();
+        for sub in ["new", "cur"] {
+            if let Ok(entries) = std::fs::read_dir(self.dir.join("Maildir").join(sub)) {
+                paths.extend(entries.filter_map(|e| e.ok()).map(|e| e.path()));
+            }
+        }
+        paths.sort();
+        paths
+            .iter()
+            .filter_map(|path| std::fs::read(path).ok())
+            .map(|bytes| ReceivedMail::parse(&String::from_utf8_lossy(&bytes)))
+            .collect()
+    }
+
+    /// Messages to `address` (case-insensitive).
+    pub fn messages_to(&self, address: &str) -> Vec<ReceivedMail> {
+        let address = address.to_ascii_lowercase();
+        self.messages()
+            .into_iter()
+            .filter(|m| m.recipient().to_ascii_lowercase().contains(&address))
+            .collect()
+    }
+
+    /// Wait until `count` messages to `address` have a subject containing
+    /// `subject`, and return them.
+    pub async fn wait_for_count(
+        &self,
+        address: &str,
+        subject: &str,
+        count: usize,
+    ) -> Vec<ReceivedMail> {
+        eventually(
+            &format!("{count} mail(s) to {address} about {subject:?}"),
+            Duration::from_secs(60),
+            || async {
+                let all = self.messages_to(address);
+                let found: Vec<ReceivedMail> = all
+                    .iter()
+                    .filter(|m| m.subject().contains(subject))
+                    .cloned()
+                    .collect();
+                if found.len() >= count {
+                    Ok(found)
+                } else {
+                    let subjects: Vec<String> =
+                        all.iter().map(|m| m.subject().to_owned()).collect();
+                    Err(format!("mails to {address}: {subjects:?}"))
+                }
+            },
+        )
+        .await
+    }
+
+    /// Wait for a message to `address` whose subject contains `subject`.
+    pub async fn wait_for(&self, address: &str, subject: &str) -> ReceivedMail {
+        self.wait_for_count(address, subject, 1)
+            .await
+            .into_iter()
+            .next()
+            .expect("one mail")
+    }
+}
+
+/// Send mail to plain SMTP on `127.0.0.1:port` (whether or not anything
+/// listens there yet).
+pub fn configure_mail(settings: &mut Settings, port: u16) {
+    settings.mail.host = "127.0.0.1".into();
+    settings.mail.port = port;
+    settings.mail.tls = stoa_config::MailTls::None;
+    settings.mail.from = "Stoa Tests <stoa@example.test>".into();
+}
+
+/// A loopback port nobody listens on right now.
+pub fn unused_port() -> u16 {
+    free_port().expect("no free port")
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -167,7 +167,7 @@ pub fn check_user_may_act(state: &AppState, user: &User) -> ApiResult<()> {
             "Your login is currently pending approval",
         ));
     }
-    if state.settings.registrations.require_email_confirmation && user.confirmed_at.is_none() {
+    if state.settings.email_confirmation_required() && user.confirmed_at.is_none() {
         return Err(ApiError::forbidden(
             "Your login is missing a confirmed e-mail address",
         ));
@@ -197,6 +197,31 @@ impl FromRequestParts<AppState> for Auth {
                 account,
                 user,
             }),
+            _ => Err(ApiError::unprocessable(
+                "This method requires an authenticated user",
+            )),
+        }
+    }
+}
+
+/// A signed-in user who may still be unconfirmed or pending approval (not
+/// disabled): only for asking for the confirmation mail again.
+pub struct UnconfirmedAuth(pub Auth);
+
+impl FromRequestParts<AppState> for UnconfirmedAuth {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<UnconfirmedAuth> {
+        let secret = bearer(parts).ok_or_else(ApiError::invalid_token)?;
+        let token = load_token(state, secret).await?;
+        match (token.account.clone(), token.user.clone()) {
+            (Some(_), Some(user)) if user.disabled => {
+                Err(ApiError::forbidden("Your login is currently disabled"))
+            }
+            (Some(account), Some(user)) => Ok(UnconfirmedAuth(Auth {
+                token,
+                account,
+                user,
+            })),
             _ => Err(ApiError::unprocessable(
                 "This method requires an authenticated user",
             )),

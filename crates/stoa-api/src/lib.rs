@@ -41,13 +41,16 @@ pub fn version_string() -> String {
     format!("{MASTODON_API_VERSION} (compatible; Stoa {STOA_VERSION})")
 }
 
-/// What the admin CLI shares with the API, so both create accounts and hash
-/// passwords the same way.
+/// What the admin CLI shares with the API, so both create, approve and reject
+/// accounts and hash passwords the same way.
 pub mod admin {
     pub use crate::actions::accounts::{create as create_account, NewAccount};
     pub use crate::actions::moderation::{
         act_on_account, apply_config_policy, block_domain, change_report, reverse, unblock_domain,
         AccountAction, DomainBlockInput, Moderator, Reversal,
+    };
+    pub use crate::actions::registrations::{
+        approve_with as approve_account, reject_with as reject_account, Env as RegistrationEnv,
     };
     pub use crate::auth::{hash_password, random_secret};
 }

@@ -44,6 +44,7 @@ pub struct Settings {
     pub federation: Federation,
     pub worker: Worker,
     pub media: Media,
+    pub mail: Mail,
     pub development: Development,
 }
 
@@ -100,7 +101,9 @@ pub enum RegistrationMode {
 #[serde(deny_unknown_fields, default)]
 pub struct Registrations {
     pub mode: RegistrationMode,
-    /// New accounts must confirm their email before signing in.
+    /// New accounts must confirm their email before signing in. Takes
+    /// effect only when mail is configured (see
+    /// `Settings::email_confirmation_required`): without mail nobody could.
     pub require_email_confirmation: bool,
     /// Message shown when registrations are closed.
     pub closed_message: String,
@@ -110,7 +113,7 @@ impl Default for Registrations {
     fn default() -> Self {
         Registrations {
             mode: RegistrationMode::Approval,
-            require_email_confirmation: false,
+            require_email_confirmation: true,
             closed_message: String::new(),
         }
     }
@@ -192,6 +195,13 @@ pub struct RateLimits {
     pub sign_in_attempts_per_5min: u32,
     /// Per IP, `POST /api/v1/reports`, per 30 minutes.
     pub reports_per_30min: u32,
+    /// Per IP, password-reset requests (`POST /auth/password/new`), per 5 minutes.
+    pub password_resets_per_5min: u32,
+    /// Per IP, confirmation mails asked for again, per 5 minutes.
+    pub confirmation_resends_per_5min: u32,
+    /// Per email address, password-reset requests and (separately)
+    /// confirmation resends, per 30 minutes.
+    pub mails_per_address_per_30min: u32,
 }
 
 impl Default for RateLimits {
@@ -204,6 +214,9 @@ impl Default for RateLimits {
             app_registrations_per_10min: 5,
             sign_in_attempts_per_5min: 25,
             reports_per_30min: 10,
+            password_resets_per_5min: 25,
+            confirmation_resends_per_5min: 25,
+            mails_per_address_per_30min: 5,
         }
     }
 }
@@ -362,6 +375,55 @@ impl Default for Media {
     }
 }
 
+/// Outgoing mail (confirmations, password resets, the applicants' notices),
+/// sent by the worker through an SMTP server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Mail {
+    /// SMTP server. Empty: no mail is sent (and none is required).
+    pub host: String,
+    pub port: u16,
+    /// `none` (plain, for a local relay), `starttls` or `tls` (implicit TLS).
+    pub tls: MailTls,
+    /// SMTP credentials; empty username: no authentication. Put the password
+    /// in STOA_MAIL__PASSWORD rather than in the file.
+    pub username: String,
+    pub password: String,
+    /// Sender, `Name <address>` or a bare address. Empty: `notifications@<domain>`.
+    pub from: String,
+    /// Seconds an SMTP exchange may take before it counts as failed.
+    pub timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+impl Default for Mail {
+    fn default() -> Self {
+        Mail {
+            host: String::new(),
+            port: 587,
+            tls: MailTls::Starttls,
+            username: String::new(),
+            password: String::new(),
+            from: String::new(),
+            timeout_secs: 30,
+        }
+    }
+}
+
+impl Mail {
+    /// Mail is sent only when an SMTP host is set.
+    pub fn is_configured(&self) -> bool {
+        !self.host.trim().is_empty()
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct Development {
@@ -448,6 +510,12 @@ impl Settings {
             })?;
         }
         Ok(())
+    }
+
+    /// Must new accounts confirm their email address? Only when mail is
+    /// configured and `registrations.require_email_confirmation` is on.
+    pub fn email_confirmation_required(&self) -> bool {
+        self.mail.is_configured() && self.registrations.require_email_confirmation
     }
 
     /// Public base URL without a trailing slash.

@@ -348,9 +348,19 @@ pub async fn set_role(db: impl PgExecutor<'_>, account_id: i64, role: Role) -> R
     Ok(done.rows_affected() == 1)
 }
 
-/// Remove a local account still pending approval (a rejected sign-up);
-/// false when there was none.
-pub async fn delete_pending(db: impl PgExecutor<'_>, account_id: i64) -> Result<bool> {
+/// Approve a pending account; false when there was none to approve.
+pub async fn approve(db: impl PgExecutor<'_>, account_id: i64) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE users SET approved = true WHERE account_id = $1 AND NOT approved")
+            .bind(account_id)
+            .execute(db)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Delete a local account waiting for approval (a rejected application),
+/// with everything it owns; false when there was none pending.
+pub async fn delete_pending_local(db: impl PgExecutor<'_>, account_id: i64) -> Result<bool> {
     let done = sqlx::query(
         "DELETE FROM accounts a USING users u WHERE a.id = $1 AND u.account_id = a.id \
          AND a.domain IS NULL AND NOT u.approved",
@@ -361,14 +371,124 @@ pub async fn delete_pending(db: impl PgExecutor<'_>, account_id: i64) -> Result<
     Ok(done.rows_affected() == 1)
 }
 
-/// Approve a pending account; false when there was none to approve.
-pub async fn approve(db: impl PgExecutor<'_>, account_id: i64) -> Result<bool> {
-    let done =
-        sqlx::query("UPDATE users SET approved = true WHERE account_id = $1 AND NOT approved")
+/// The local user whose email is `email` (case-insensitive).
+pub async fn find_user_by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<User>> {
+    let query = format!("SELECT {USER_COLUMNS} FROM users u WHERE lower(u.email) = lower($1)");
+    Ok(sqlx::query_as(&query)
+        .bind(email)
+        .fetch_optional(db)
+        .await?)
+}
+
+/// The application a user signed up with, if any.
+pub async fn signed_up_with(db: impl PgExecutor<'_>, account_id: i64) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT created_by_application_id FROM users WHERE account_id = $1")
             .bind(account_id)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}
+
+/// Change the address of a user who has not confirmed it yet; false when
+/// the user is confirmed already. A taken address is `Conflict("email")`.
+pub async fn set_unconfirmed_email(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    email: &str,
+) -> Result<bool> {
+    let done =
+        sqlx::query("UPDATE users SET email = $2 WHERE account_id = $1 AND confirmed_at IS NULL")
+            .bind(account_id)
+            .bind(email)
             .execute(db)
-            .await?;
+            .await
+            .map_err(|e| conflict_on(e, "users_email", "email"))?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Store the hash of a new confirmation secret (replacing any earlier one).
+pub async fn set_confirmation_token(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    token_hash: &[u8],
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET confirmation_token_hash = $2, confirmation_sent_at = now() \
+         WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .bind(token_hash)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Confirm the address whose confirmation secret hashes to `token_hash`,
+/// spending the secret; the account, or None for an unknown secret.
+pub async fn confirm_by_token(db: impl PgExecutor<'_>, token_hash: &[u8]) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE users SET confirmed_at = coalesce(confirmed_at, now()), \
+         confirmation_token_hash = NULL WHERE confirmation_token_hash = $1 RETURNING account_id",
+    )
+    .bind(token_hash)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Store the hash of a new password-reset secret (replacing any earlier one).
+pub async fn set_reset_password_token(
+    db: impl PgExecutor<'_>,
+    account_id: i64,
+    token_hash: &[u8],
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE users SET reset_password_token_hash = $2, reset_password_sent_at = now() \
+         WHERE account_id = $1",
+    )
+    .bind(account_id)
+    .bind(token_hash)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The account of a password-reset secret issued less than `valid_secs` ago.
+pub async fn reset_password_account(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+    valid_secs: i32,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT account_id FROM users WHERE reset_password_token_hash = $1 \
+         AND reset_password_sent_at > now() - make_interval(secs => $2)",
+    )
+    .bind(token_hash)
+    .bind(valid_secs)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Set a new password with a password-reset secret issued less than
+/// `valid_secs` ago, spending it; the account, or None when the secret is
+/// unknown, spent or expired.
+pub async fn reset_password_by_token(
+    db: impl PgExecutor<'_>,
+    token_hash: &[u8],
+    valid_secs: i32,
+    password_hash: &str,
+) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE users SET password_hash = $3, reset_password_token_hash = NULL, \
+         reset_password_sent_at = NULL WHERE reset_password_token_hash = $1 \
+         AND reset_password_sent_at > now() - make_interval(secs => $2) RETURNING account_id",
+    )
+    .bind(token_hash)
+    .bind(valid_secs)
+    .bind(password_hash)
+    .fetch_optional(db)
+    .await?)
 }
 
 /// A successful sign-in: the user's last sign-in time, and this week's row

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod directory;
 pub mod domains;
 pub mod federation;
+pub mod mail;
 pub mod media;
 pub mod moderation;
 pub mod notifications;

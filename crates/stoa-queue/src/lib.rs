@@ -43,6 +43,8 @@ pub enum Job {
     CacheRemoteMedia { media_id: i64 },
     /// Fetch and cache a remote account's avatar (or header).
     CacheRemotePicture { account_id: i64, header: bool },
+    /// Send the row of `mails` with this id (Postgres holds the message).
+    SendMail { mail_id: i64 },
 }
 
 /// A job handed to a consumer, to be acknowledged once done.

@@ -1,8 +1,9 @@
 //! The background worker: drains the Redis job queue (deliveries to other
-//! servers, cleanup) and runs periodic housekeeping. Runs inside `stoa serve`
+//! servers, mail, media, cleanup) and runs periodic housekeeping. Runs inside `stoa serve`
 //! by default, or alone as `stoa worker`.
 
 mod delivery;
+pub mod mail;
 pub mod media;
 
 use std::sync::Arc;
@@ -31,6 +32,8 @@ pub struct Worker {
     pub storage: stoa_storage::Storage,
     pub media_limits: stoa_media::Limits,
     pub remote_cache: media::RemoteCache,
+    /// The SMTP server of `[mail]`; None when mail is not configured.
+    pub mailer: Option<mail::Mailer>,
 }
 
 impl Worker {
@@ -54,7 +57,14 @@ impl Worker {
             storage,
             media_limits,
             remote_cache,
+            mailer: None,
         }
+    }
+
+    /// Send the mail outbox through `mailer` (`mail::Mailer::from_settings`).
+    pub fn with_mailer(mut self, mailer: Option<mail::Mailer>) -> Worker {
+        self.mailer = mailer;
+        self
     }
 }
 
@@ -159,6 +169,7 @@ impl Worker {
                 Ok(())
             }
             Job::Deliver { delivery_id } => self.deliver(*delivery_id).await,
+            Job::SendMail { mail_id } => self.send_mail(*mail_id).await,
             Job::ProcessMedia { media_id } => {
                 media::process(&self.pool, &self.storage, &self.media_limits, *media_id).await?;
                 Ok(())
@@ -210,6 +221,9 @@ impl Worker {
                     }
                     if let Err(e) = self.sweep_media().await {
                         tracing::warn!(error = %e, "media sweep failed");
+                    }
+                    if let Err(e) = self.sweep_mails().await {
+                        tracing::warn!(error = %e, "mail sweep failed");
                     }
                 }
             }

@@ -103,11 +103,47 @@ pub async fn reset_password(
     Ok(password)
 }
 
-/// Approve a pending sign-up; false if it was not pending.
+/// Approve a pending sign-up and mail the applicant; false if it was not
+/// pending.
 pub async fn approve(settings: &Settings, username: &str) -> anyhow::Result<bool> {
     let pool = pool(settings).await?;
     let account_id = local_account_id(&pool, username).await?;
-    Ok(stoa_db::accounts::approve(&pool, account_id).await?)
+    let queue = crate::open_queue(settings).await.ok();
+    stoa_api::admin::approve_account(
+        registration_env(&pool, settings, queue.as_ref()),
+        account_id,
+        None,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Reject a pending sign-up: delete the account and mail the applicant;
+/// false if it was not pending.
+pub async fn reject(settings: &Settings, username: &str) -> anyhow::Result<bool> {
+    let pool = pool(settings).await?;
+    let account_id = local_account_id(&pool, username).await?;
+    let queue = crate::open_queue(settings).await.ok();
+    stoa_api::admin::reject_account(
+        registration_env(&pool, settings, queue.as_ref()),
+        account_id,
+        None,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Without Redis the mails are still written; the worker's sweep sends them.
+fn registration_env<'a>(
+    pool: &'a stoa_db::PgPool,
+    settings: &'a Settings,
+    queue: Option<&'a stoa_queue::Queue>,
+) -> stoa_api::admin::RegistrationEnv<'a> {
+    stoa_api::admin::RegistrationEnv {
+        pool,
+        settings,
+        queue,
+    }
 }
 
 pub async fn set_role(settings: &Settings, username: &str, role: Role) -> anyhow::Result<()> {

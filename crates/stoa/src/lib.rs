@@ -39,15 +39,18 @@ impl App {
             .await
             .with_context(|| format!("cannot listen on {}", settings.http.listen))?;
         let worker = if with_worker && settings.worker.embedded {
-            Some(stoa_worker::Worker::new(
-                pool.clone(),
-                queue.clone(),
-                stoa_api::outbound_client(&settings)?,
-                storage.clone(),
-                stoa_api::media_limits(&settings),
-                stoa_api::remote_cache(&settings),
-                settings.worker.concurrency,
-            ))
+            Some(
+                stoa_worker::Worker::new(
+                    pool.clone(),
+                    queue.clone(),
+                    stoa_api::outbound_client(&settings)?,
+                    storage.clone(),
+                    stoa_api::media_limits(&settings),
+                    stoa_api::remote_cache(&settings),
+                    settings.worker.concurrency,
+                )
+                .with_mailer(mailer(&settings)?),
+            )
         } else {
             None
         };
@@ -117,6 +120,11 @@ pub async fn open_storage(settings: &Settings) -> anyhow::Result<stoa_storage::S
     Ok(storage)
 }
 
+/// The SMTP transport of `[mail]` (None when no host is set).
+fn mailer(settings: &Settings) -> anyhow::Result<Option<stoa_worker::mail::Mailer>> {
+    stoa_worker::mail::Mailer::from_settings(settings).context("invalid [mail] settings")
+}
+
 /// Run the worker alone until `shutdown`.
 pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
     let pool = stoa_db::connect(&settings.database.url, settings.database.max_connections)
@@ -136,6 +144,7 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> anyh
         stoa_api::remote_cache(&settings),
         settings.worker.concurrency,
     )
+    .with_mailer(mailer(&settings)?)
     .run(shutdown)
     .await;
     Ok(())

@@ -156,8 +156,11 @@ enum AccountsCommand {
         #[arg(long)]
         password: Option<String>,
     },
-    /// Approve a sign-up waiting for approval.
+    /// Approve a sign-up waiting for approval (the applicant is mailed).
     Approve { username: String },
+    /// Reject a sign-up waiting for approval: the account is deleted and the
+    /// applicant mailed.
+    Reject { username: String },
     /// Change an account's role.
     Role { username: String, role: Role },
     /// Suspend an account (local or user@domain): its content is hidden, its
@@ -395,6 +398,13 @@ async fn admin_command(settings: &Settings, command: AdminCommand) -> anyhow::Re
         AccountsCommand::Approve { username } => {
             if admin::approve(settings, &username).await? {
                 say(&format!("{username} approved"));
+            } else {
+                say(&format!("{username} was not waiting for approval"));
+            }
+        }
+        AccountsCommand::Reject { username } => {
+            if admin::reject(settings, &username).await? {
+                say(&format!("{username} rejected and deleted"));
             } else {
                 say(&format!("{username} was not waiting for approval"));
             }

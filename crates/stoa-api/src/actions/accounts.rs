@@ -1,6 +1,6 @@
-//! Creating local accounts: the one path used by API sign-up and the admin CLI.
+//! Creating local accounts: the one path used by sign-up (API and browser)
+//! and the admin CLI.
 
-use stoa_config::RegistrationMode;
 use stoa_db::accounts::Account;
 use stoa_domain::Role;
 
@@ -8,92 +8,9 @@ use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-pub struct SignUp {
-    pub username: String,
-    pub email: String,
-    pub password: String,
-    pub agreement: bool,
-    pub locale: String,
-    pub reason: String,
-}
-
-/// Validate a sign-up the way Mastodon reports it: 422 with `details` keyed
-/// by field, each a list of `{error, description}`.
-fn validate(sign_up: &SignUp) -> ApiResult<()> {
-    let mut details = serde_json::Map::new();
-    let mut add = |field: &str, error: &str, description: String| {
-        details.insert(
-            field.to_owned(),
-            serde_json::json!([{ "error": error, "description": description }]),
-        );
-    };
-    if let Err(e) = stoa_domain::validate_username(&sign_up.username, false) {
-        let code = match e {
-            stoa_domain::UsernameError::Empty => "ERR_BLANK",
-            stoa_domain::UsernameError::TooLong => "ERR_TOO_LONG",
-            stoa_domain::UsernameError::InvalidCharacters => "ERR_INVALID",
-            stoa_domain::UsernameError::Reserved => "ERR_RESERVED",
-        };
-        add("username", code, format!("Username {e}"));
-    }
-    if !stoa_domain::is_plausible_email(&sign_up.email) {
-        add("email", "ERR_INVALID", "Email is invalid".into());
-    }
-    if !stoa_domain::PASSWORD_LENGTH.contains(&sign_up.password.chars().count()) {
-        add(
-            "password",
-            "ERR_INVALID",
-            "Password must be between 8 and 72 characters".into(),
-        );
-    }
-    if !sign_up.agreement {
-        add(
-            "agreement",
-            "ERR_ACCEPTED",
-            "Agreement must be accepted".into(),
-        );
-    }
-    if details.is_empty() {
-        Ok(())
-    } else {
-        let descriptions: Vec<&str> = details
-            .values()
-            .filter_map(|errors| errors[0]["description"].as_str())
-            .collect();
-        let message = format!("Validation failed: {}", descriptions.join(", "));
-        Err(ApiError::unprocessable(message).with_extra(serde_json::json!({ "details": details })))
-    }
-}
-
-/// Register through the API: honours the registration mode.
-pub async fn sign_up(state: &AppState, sign_up: SignUp, application_id: i64) -> ApiResult<Account> {
-    let approved = match state.settings.registrations.mode {
-        RegistrationMode::Closed => {
-            return Err(ApiError::forbidden(
-                "Registrations are closed on this server",
-            ))
-        }
-        RegistrationMode::Approval => false,
-        RegistrationMode::Open => true,
-    };
-    validate(&sign_up)?;
-    create(
-        &state.pool,
-        &state.base_url,
-        NewAccount {
-            username: &sign_up.username,
-            email: &sign_up.email,
-            password: &sign_up.password,
-            role: Role::User,
-            approved,
-            confirmed: !state.settings.registrations.require_email_confirmation,
-            locale: &sign_up.locale,
-            reason: sign_up.reason.trim(),
-            application_id: Some(application_id),
-        },
-    )
-    .await
-}
+/// Sign-up through the API: the registration use case (modes, confirmation
+/// and the applicant's mails) lives in `registrations`.
+pub use super::registrations::{sign_up, SignUp};
 
 pub struct NewAccount<'a> {
     pub username: &'a str,
@@ -107,21 +24,47 @@ pub struct NewAccount<'a> {
     pub application_id: Option<i64>,
 }
 
+/// The slow part of creating an account, done before its transaction opens:
+/// the password hash and the key pair.
+pub struct Prepared {
+    password_hash: String,
+    key_pair: (String, String),
+}
+
+pub async fn prepare(password: &str) -> ApiResult<Prepared> {
+    Ok(Prepared {
+        password_hash: auth::hash_password(password)?,
+        key_pair: crate::federation::keys::generate().await?,
+    })
+}
+
 /// Create a local account; a taken username or email is a 422 with `details`.
 pub async fn create(
     pool: &stoa_db::PgPool,
     base_url: &str,
     new: NewAccount<'_>,
 ) -> ApiResult<Account> {
-    let password_hash = auth::hash_password(new.password)?;
-    let key_pair = crate::federation::keys::generate().await?;
+    let prepared = prepare(new.password).await?;
     let mut tx = pool.begin().await.map_err(stoa_db::Error::from)?;
+    let account = insert(&mut tx, base_url, new, prepared).await?;
+    tx.commit().await.map_err(stoa_db::Error::from)?;
+    Ok(account)
+}
+
+/// Create a local account inside the caller's transaction (`new.password`
+/// is not read: `prepared` holds its hash).
+pub async fn insert(
+    tx: &mut stoa_db::Tx<'_>,
+    base_url: &str,
+    new: NewAccount<'_>,
+    prepared: Prepared,
+) -> ApiResult<Account> {
     let created = stoa_db::accounts::create_local(
-        &mut tx,
+        tx,
         stoa_db::accounts::NewLocalAccount {
             username: new.username,
             email: new.email,
-            password_hash: &password_hash,
+            password_hash: &prepared.password_hash,
             role: new.role,
             approved: new.approved,
             confirmed: new.confirmed,
@@ -142,8 +85,7 @@ pub async fn create(
         }}))),
         Err(other) => return Err(other.into()),
     };
-    crate::federation::keys::assign(&mut *tx, base_url, &account, key_pair).await?;
-    tx.commit().await.map_err(stoa_db::Error::from)?;
+    crate::federation::keys::assign(&mut **tx, base_url, &account, prepared.key_pair).await?;
     Ok(account)
 }
 

@@ -5,5 +5,6 @@
 
 pub mod accounts;
 pub mod moderation;
+pub mod registrations;
 pub mod social;
 pub mod statuses;

@@ -274,51 +274,26 @@ pub async fn reverse(
     Ok(())
 }
 
-/// Approve a pending sign-up.
+/// Approve a pending sign-up (the applicant is mailed); 403 when it was not pending.
 pub async fn approve(
     state: &AppState,
     moderator: Moderator<'_>,
     target: &Account,
 ) -> ApiResult<()> {
     moderator.require(Permission::ManageUsers)?;
-    let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
-    if !stoa_db::accounts::approve(&mut *tx, target.id).await? {
+    if !super::registrations::approve_with(state.into(), target.id, moderator.id()).await? {
         return Err(ApiError::forbidden("This action is not allowed"));
     }
-    stoa_db::moderation::log(
-        &mut *tx,
-        moderator.id(),
-        "approve",
-        "Account",
-        &target.id.to_string(),
-        &format!("approved the sign-up of {}", handle(target)),
-    )
-    .await?;
-    tx.commit().await.map_err(stoa_db::Error::from)?;
     Ok(())
 }
 
-/// Reject a pending sign-up: the account is removed, as in Mastodon.
+/// Reject a pending sign-up: the account is removed, as in Mastodon, and the
+/// applicant mailed; 403 when it was not pending.
 pub async fn reject(state: &AppState, moderator: Moderator<'_>, target: &Account) -> ApiResult<()> {
     moderator.require(Permission::ManageUsers)?;
-    let user = stoa_db::accounts::find_user(&state.pool, target.id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    if user.approved {
+    if !super::registrations::reject_with(state.into(), target.id, moderator.id()).await? {
         return Err(ApiError::forbidden("This action is not allowed"));
     }
-    let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
-    stoa_db::moderation::log(
-        &mut *tx,
-        moderator.id(),
-        "reject",
-        "Account",
-        &target.id.to_string(),
-        &format!("rejected the sign-up of {}", handle(target)),
-    )
-    .await?;
-    stoa_db::accounts::delete_pending(&mut *tx, target.id).await?;
-    tx.commit().await.map_err(stoa_db::Error::from)?;
     Ok(())
 }
 

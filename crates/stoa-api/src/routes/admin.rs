@@ -200,9 +200,11 @@ async fn list_accounts_v2(
         Some("disabled") => Some(AccountStatus::Disabled),
         Some("silenced") => Some(AccountStatus::Silenced),
         Some("suspended") => Some(AccountStatus::Suspended),
-        Some(other) => return Err(ApiError::bad_request(format!(
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
             "Unknown status {other:?}: expected active, pending, disabled, silenced or suspended"
-        ))),
+        )))
+        }
     };
     let local = match params.origin.as_deref() {
         None | Some("") => None,

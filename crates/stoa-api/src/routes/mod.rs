@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin;
+mod auth_pages;
 mod directory;
 mod domain_blocks;
 mod federation;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(settings.http.request_timeout_secs.max(1));
     Router::new()
         .merge(oauth::router())
+        .merge(auth_pages::router())
         .merge(accounts::router(&state))
         .merge(statuses::router())
         .merge(timelines::router())

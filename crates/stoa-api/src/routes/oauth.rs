@@ -244,19 +244,19 @@ async fn validate_authorize(
     })
 }
 
-fn is_https(state: &AppState) -> bool {
+pub(crate) fn is_https(state: &AppState) -> bool {
     state.base_url.starts_with("https://")
 }
 
 /// The CSRF token of this browser, set on the response if it is new.
-fn csrf_token(headers: &HeaderMap) -> (String, bool) {
+pub(crate) fn csrf_token(headers: &HeaderMap) -> (String, bool) {
     match html::cookie(headers, CSRF_COOKIE) {
         Some(token) if token.len() >= 32 => (token.to_owned(), false),
         _ => (auth::random_secret(), true),
     }
 }
 
-fn check_csrf(headers: &HeaderMap, submitted: Option<&str>) -> Result<(), Response> {
+pub(crate) fn check_csrf(headers: &HeaderMap, submitted: Option<&str>) -> Result<(), Response> {
     match (html::cookie(headers, CSRF_COOKIE), submitted) {
         (Some(expected), Some(given)) if !expected.is_empty() && expected == given => Ok(()),
         _ => Err(html::error_page(
@@ -337,15 +337,21 @@ fn sign_in_page(
              <input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required autofocus>\
              <label for=\"password\">Password</label>\
              <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-             <button type=\"submit\">Sign in</button></form>",
+             <button type=\"submit\">Sign in</button></form>{links}",
             title = escape(&state.settings.instance.title),
             csrf = hidden("authenticity_token", csrf),
             return_to = hidden("return_to", return_to),
+            links = super::auth_pages::sign_in_links(state),
         ),
     )
 }
 
-fn with_csrf_cookie(state: &AppState, mut response: Response, token: &str, new: bool) -> Response {
+pub(crate) fn with_csrf_cookie(
+    state: &AppState,
+    mut response: Response,
+    token: &str,
+    new: bool,
+) -> Response {
     if new {
         html::set_cookie(&mut response, CSRF_COOKIE, token, 86_400, is_https(state));
     }
