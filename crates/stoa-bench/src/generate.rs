@@ -267,7 +267,7 @@ pub async fn generate(
              coalesce(' <a href=\"' || $1 || '/tags/tag' || tg || '\" class=\"mention hashtag\" rel=\"tag\">#<span>tag' || \
                tg || '</span></a>', '') || '</p>' END, \
            vis::status_visibility, CASE WHEN kind = 'boost' THEN NULL ELSE 'en' END, c <= {l}, \
-           to_timestamp(((SELECT status_ms FROM params) + n * {step}) / 1000.0) \
+           to_timestamp(((SELECT status_ms FROM params) + n::bigint * {step}) / 1000.0) \
          FROM st ORDER BY n \
          ON CONFLICT DO NOTHING"
     ))
