@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Benchmarks Stoa: installs the load tools, starts Postgres and Redis, builds
+# `stoa` and `stoa-bench` in release mode, generates the data set (once per
+# scale), runs the scenarios and writes bench/results/<date>-<commit>-<scale>.{md,json}.
+#
+#   scripts/bench.sh                       # every scenario, default scale (10k users, 1M statuses)
+#   scripts/bench.sh --scale small         # a quick run (1k users, 100k statuses)
+#   scripts/bench.sh reads inbox           # some scenarios: footprint reads writes inbox fanout
+#   scripts/bench.sh --regenerate          # generate the data set again
+#
+# Other stoa-bench arguments are passed through (`stoa-bench run --help`).
+# Idempotent; Debian/Ubuntu; as root or through sudo, like scripts/services.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '[bench] %s\n' "$*" >&2; }
+
+if [[ $(id -u) -eq 0 ]]; then
+    as_root() { "$@"; }
+else
+    as_root() { sudo -n "$@"; }
+fi
+
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v redis-cli >/dev/null || missing+=(redis-tools)
+if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+scripts/services.sh
+
+log "building stoa and stoa-bench (release)"
+cargo build --release --locked -p stoa --bin stoa -p stoa-bench
+target=${CARGO_TARGET_DIR:-target}
+
+# 10,000 inboxes on distinct loopback addresses: one socket each, on both ends.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+scale_args=()
+rest=()
+while (($#)); do
+    case $1 in
+        --scale) scale_args=(--scale "$2"); shift 2 ;;
+        --scale=*) scale_args=("$1"); shift ;;
+        *) rest+=("$1"); shift ;;
+    esac
+done
+
+exec "$target/release/stoa-bench" "${scale_args[@]}" run --stoa "$target/release/stoa" "${rest[@]}"
