@@ -289,6 +289,9 @@ pub struct Worker {
     pub embedded: bool,
     /// Jobs processed at once.
     pub concurrency: usize,
+    /// Deliveries to other servers in flight at once (they mostly wait on
+    /// the network; slow servers each hold one).
+    pub delivery_concurrency: usize,
 }
 
 impl Default for Worker {
@@ -296,6 +299,7 @@ impl Default for Worker {
         Worker {
             embedded: true,
             concurrency: 8,
+            delivery_concurrency: 512,
         }
     }
 }

@@ -51,25 +51,54 @@ pub struct Delivery {
     pub sender_id: i64,
     pub payload: String,
     pub attempts: i32,
+    /// The host has failed every delivery for longer than the `dead_after_days`
+    /// given to [`claim_delivery`].
+    pub host_dead: bool,
+    /// All traffic with the host is refused (suspended, or outside the allow-list).
+    pub host_refused: bool,
 }
 
 /// Take a due delivery for `lease_secs`, so that no other worker sends it
-/// meanwhile. None when it was delivered, given up, not yet due, or taken.
+/// meanwhile, with what decides whether to send it at all (one round trip).
+/// None when it was delivered, given up, not yet due, or taken.
 pub async fn claim_delivery(
     db: impl PgExecutor<'_>,
     id: i64,
     lease_secs: i32,
+    dead_after_days: i32,
 ) -> Result<Option<Delivery>> {
     Ok(sqlx::query_as(
-        "UPDATE deliveries SET locked_until = now() + make_interval(secs => $2) \
-         WHERE id = (SELECT id FROM deliveries WHERE id = $1 AND next_attempt_at <= now() \
-                     AND (locked_until IS NULL OR locked_until < now()) FOR UPDATE SKIP LOCKED) \
-         RETURNING id, inbox_url, host, sender_id, payload, attempts",
+        "UPDATE deliveries d SET locked_until = now() + make_interval(secs => $2) \
+         WHERE d.id = (SELECT id FROM deliveries WHERE id = $1 AND next_attempt_at <= now() \
+                       AND (locked_until IS NULL OR locked_until < now()) FOR UPDATE SKIP LOCKED) \
+         RETURNING d.id, d.inbox_url, d.host, d.sender_id, d.payload, d.attempts, \
+           EXISTS (SELECT 1 FROM instances i WHERE i.domain = lower(d.host) \
+                   AND i.failing_since < now() - make_interval(days => $3)) AS host_dead, \
+           domain_refused(d.host) AS host_refused",
     )
     .bind(id)
     .bind(lease_secs)
+    .bind(dead_after_days)
     .fetch_optional(db)
     .await?)
+}
+
+/// A delivery arrived: remove it, and remember that its host answers (the
+/// instance row is written only when that changes something, or once a
+/// minute, so a fan-out does not rewrite it for every delivery).
+pub async fn delivered(db: impl PgExecutor<'_>, id: i64, host: &str) -> Result<()> {
+    sqlx::query(
+        "WITH done AS (DELETE FROM deliveries WHERE id = $1) \
+         INSERT INTO instances AS i (domain, last_success_at) VALUES (lower($2), now()) \
+         ON CONFLICT (domain) DO UPDATE SET last_success_at = now(), failing_since = NULL, failures = 0 \
+         WHERE i.failing_since IS NOT NULL OR i.last_success_at IS NULL \
+            OR i.last_success_at < now() - interval '1 minute'",
+    )
+    .bind(id)
+    .bind(host)
+    .execute(db)
+    .await?;
+    Ok(())
 }
 
 /// Ids of deliveries that are due and not leased: what the worker re-signals
@@ -157,19 +186,6 @@ pub async fn instance_failed(db: impl PgExecutor<'_>, domain: &str) -> Result<()
     .execute(db)
     .await?;
     Ok(())
-}
-
-/// A server that has failed every delivery for longer than `days` is
-/// considered dead: its deliveries are dropped until it answers again.
-pub async fn instance_is_dead(db: impl PgExecutor<'_>, domain: &str, days: i32) -> Result<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM instances WHERE domain = lower($1) \
-         AND failing_since < now() - make_interval(days => $2))",
-    )
-    .bind(domain)
-    .bind(days)
-    .fetch_one(db)
-    .await?)
 }
 
 /// How many other servers we know (instance statistics).

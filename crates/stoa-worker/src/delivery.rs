@@ -2,9 +2,10 @@
 //!
 //! A delivery row is leased while it is being sent, deleted when delivered or
 //! given up, and otherwise rescheduled with Mastodon's backoff
-//! ((attempt⁴ + 15) s, 16 attempts ≈ 2.5 days). A host with too many sends in
-//! flight gets its deliveries postponed a little rather than blocking a worker
-//! slot, so slow servers cannot hold back healthy ones.
+//! ((attempt⁴ + 15) s, 16 attempts ≈ 2.5 days). Each delivery runs as its own
+//! task (up to `worker.delivery_concurrency` at once), so a server that hangs
+//! holds one task, never a worker slot; at most 4 sends go to one host at
+//! once, and a delivery that cannot get one of those within 10 s is postponed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,9 +22,13 @@ use crate::{JobError, Worker};
 pub const MAX_ATTEMPTS: i32 = 16;
 /// Sends in flight to one host at once.
 const PER_HOST_CONCURRENCY: usize = 4;
-/// How long a claimed delivery is leased to this worker: longer than a send
-/// may take (30 s), short enough that a crashed worker's sends resume soon.
+/// How long a claimed delivery is leased to this worker: longer than the wait
+/// for its host plus a send (10 s + 30 s), short enough that a crashed
+/// worker's sends resume soon.
 const LEASE_SECS: i32 = 45;
+/// Longest wait for one of a host's sending slots before the delivery is
+/// postponed instead.
+const HOST_WAIT: Duration = Duration::from_secs(10);
 /// A host failing every delivery for this long is treated as dead.
 const DEAD_AFTER_DAYS: i32 = 7;
 
@@ -90,25 +95,26 @@ impl Worker {
     }
 
     pub(crate) async fn deliver(&self, delivery_id: i64) -> Result<(), JobError> {
-        let Some(delivery) =
-            stoa_db::federation::claim_delivery(&self.pool, delivery_id, LEASE_SECS).await?
+        let Some(delivery) = stoa_db::federation::claim_delivery(
+            &self.pool,
+            delivery_id,
+            LEASE_SECS,
+            DEAD_AFTER_DAYS,
+        )
+        .await?
         else {
             return Ok(()); // Delivered, given up, not yet due, or in other hands.
         };
-        if stoa_db::federation::instance_is_dead(&self.pool, &delivery.host, DEAD_AFTER_DAYS)
-            .await?
-        {
-            tracing::info!(host = %delivery.host, "dropping a delivery to a dead host");
-            stoa_db::federation::finish_delivery(&self.pool, delivery.id).await?;
-            return Ok(());
-        }
-        if stoa_db::domains::is_suspended(&self.pool, &delivery.host).await? {
-            tracing::info!(host = %delivery.host, "dropping a delivery to a suspended host");
+        if delivery.host_dead || delivery.host_refused {
+            tracing::info!(host = %delivery.host, dead = delivery.host_dead, "dropping a delivery to a dead or refused host");
             stoa_db::federation::finish_delivery(&self.pool, delivery.id).await?;
             return Ok(());
         }
         let limit = self.deliveries.host_limit(&delivery.host);
-        let Ok(_permit) = limit.try_acquire_owned() else {
+        // Deliveries run as background tasks, so waiting a little for the
+        // host costs no worker slot; the wait plus a send fit in the lease.
+        let permit = tokio::time::timeout(HOST_WAIT, limit.acquire_owned()).await;
+        let Ok(Ok(_permit)) = permit else {
             // The host is busy: try again shortly, without counting an attempt.
             stoa_db::federation::postpone_delivery(
                 &self.pool,
@@ -134,13 +140,12 @@ impl Worker {
         let started = std::time::Instant::now();
         let result = self
             .outbound
-            .post_activity(&url, bytes::Bytes::from(delivery.payload.clone()), &signer)
+            .post_activity(&url, bytes::Bytes::from(delivery.payload), &signer)
             .await;
         match result {
             Ok(status) => {
                 tracing::debug!(status, elapsed_ms = started.elapsed().as_millis(), inbox = %delivery.inbox_url, "delivered");
-                stoa_db::federation::finish_delivery(&self.pool, delivery.id).await?;
-                stoa_db::federation::instance_reachable(&self.pool, &delivery.host).await?;
+                stoa_db::federation::delivered(&self.pool, delivery.id, &delivery.host).await?;
             }
             Err(e) if e.is_permanent() => {
                 tracing::info!(error = %e, inbox = %delivery.inbox_url, "delivery refused; not retrying");

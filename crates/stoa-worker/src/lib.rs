@@ -34,7 +34,16 @@ pub struct Worker {
     pub remote_cache: media::RemoteCache,
     /// The SMTP server of `[mail]`; None when mail is not configured.
     pub mailer: Option<mail::Mailer>,
+    /// Deliveries in flight at once. A delivery mostly waits on the network,
+    /// so many run side by side: a server that hangs until the timeout holds
+    /// one slot, not one of the `concurrency` consumers.
+    pub delivery_slots: Arc<tokio::sync::Semaphore>,
+    /// The deliveries running in the background, awaited at shutdown.
+    tasks: tokio_util::task::TaskTracker,
 }
+
+/// Deliveries in flight at once unless configured otherwise.
+pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 512;
 
 impl Worker {
     pub fn new(
@@ -58,7 +67,15 @@ impl Worker {
             media_limits,
             remote_cache,
             mailer: None,
+            delivery_slots: Arc::new(tokio::sync::Semaphore::new(DEFAULT_DELIVERY_CONCURRENCY)),
+            tasks: tokio_util::task::TaskTracker::new(),
         }
+    }
+
+    /// How many deliveries may be in flight at once (`worker.delivery_concurrency`).
+    pub fn with_delivery_concurrency(mut self, slots: usize) -> Worker {
+        self.delivery_slots = Arc::new(tokio::sync::Semaphore::new(slots.max(1)));
+        self
     }
 
     /// Send the mail outbox through `mailer` (`mail::Mailer::from_settings`).
@@ -97,6 +114,8 @@ impl Worker {
             tokio::spawn(async move { worker.housekeeping(shutdown).await })
         };
         while consumers.join_next().await.is_some() {}
+        self.tasks.close();
+        self.tasks.wait().await;
         let _ = housekeeping.await;
         tracing::info!("worker stopped");
     }
@@ -122,7 +141,23 @@ impl Worker {
                 Ok(Some(delivery)) => {
                     backoff = Duration::from_millis(100);
                     let span = tracing::info_span!("job", entry = %delivery.entry_id);
-                    self.handle(delivery).instrument(span).await;
+                    if matches!(delivery.job, Ok(Job::Deliver { .. })) {
+                        // Wait for a slot (back-pressure), then send in the
+                        // background and take the next job at once.
+                        let Ok(slot) = self.delivery_slots.clone().acquire_owned().await else {
+                            break;
+                        };
+                        let worker = self.clone();
+                        self.tasks.spawn(
+                            async move {
+                                worker.handle(delivery).await;
+                                drop(slot);
+                            }
+                            .instrument(span),
+                        );
+                    } else {
+                        self.handle(delivery).instrument(span).await;
+                    }
                 }
                 Ok(None) => {}
                 Err(e) => {

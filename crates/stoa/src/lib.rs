@@ -49,6 +49,7 @@ impl App {
                     stoa_api::remote_cache(&settings),
                     settings.worker.concurrency,
                 )
+                .with_delivery_concurrency(settings.worker.delivery_concurrency)
                 .with_mailer(mailer(&settings)?),
             )
         } else {
@@ -144,6 +145,7 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> anyh
         stoa_api::remote_cache(&settings),
         settings.worker.concurrency,
     )
+    .with_delivery_concurrency(settings.worker.delivery_concurrency)
     .with_mailer(mailer(&settings)?)
     .run(shutdown)
     .await;

@@ -195,6 +195,19 @@ fn init_tracing() {
     tracing_subscriber::fmt().with_env_filter(filter).init();
 }
 
+/// Deliveries in flight and client connections each hold a socket; the
+/// usual soft limit of 1024 open files is too low for a busy server, so take
+/// what the hard limit allows (systemd units set it; see deploy/).
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(65_536) {
+        Ok(limit) if limit < 4096 => {
+            tracing::warn!(limit, "few open files allowed; raise LimitNOFILE")
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+    }
+}
+
 /// Cancelled on SIGINT or SIGTERM.
 fn shutdown_on_signal() -> CancellationToken {
     let token = CancellationToken::new();
@@ -236,12 +249,14 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => {
             init_tracing();
+            raise_open_file_limit();
             let app = stoa::App::build(settings.clone(), true).await?;
             tracing::info!(address = %app.local_addr(), url = %settings.public_url(), "Stoa is listening");
             app.run(shutdown_on_signal()).await?;
         }
         Command::Worker => {
             init_tracing();
+            raise_open_file_limit();
             stoa::run_worker(settings, shutdown_on_signal()).await?;
         }
         Command::Migrate => {
