@@ -910,3 +910,55 @@ async fn deliveries_wait_for_a_peer_that_is_down_and_403_is_final() {
     })
     .await;
 }
+
+/// An activity accepted at the inbox but not yet processed when the server
+/// stopped (its row still in `inbox_queue`) is processed by the sweep of the
+/// next server: a 202 is never lost.
+#[tokio::test]
+async fn accepted_activities_left_unprocessed_are_processed_after_a_restart() {
+    within_budget(async {
+        let (a, b) = TestApp::spawn_federated_pair().await;
+        let alice = a.register("alice").await;
+        let bob = b.register("bob").await;
+        // A knows bob (a resolved remote account), as it would before his Follow.
+        let request = a
+            .request(reqwest::Method::GET, "/api/v2/search", Some(&alice.token))
+            .query(&[("q", format!("@{}", b.acct(&bob))), ("resolve", "true".into())]);
+        a.send(request).await.assert_status(200);
+        let bob_uri = b.actor_uri(&bob);
+        let remote_bob: i64 = sqlx::query_scalar("SELECT id FROM accounts WHERE uri = $1")
+            .bind(&bob_uri)
+            .fetch_one(&a.db)
+            .await
+            .expect("bob is known to A");
+        let follow = json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{bob_uri}#follows/queued"),
+            "type": "Follow",
+            "actor": bob_uri,
+            "object": a.actor_uri(&alice),
+        });
+        // What the inbox wrote before the crash, accepted a minute ago.
+        sqlx::query(
+            "INSERT INTO inbox_queue (actor_id, body, created_at) VALUES ($1, $2, now() - interval '1 minute')",
+        )
+        .bind(remote_bob)
+        .bind(follow.to_string())
+        .execute(&a.db)
+        .await
+        .expect("queue the activity");
+        let a = a.restart_with(|_| {}).await;
+        let followers_path = format!("/api/v1/accounts/{}/followers", alice.account_id);
+        eventually("the queued Follow is processed", DELIVERY_TIMEOUT, || async {
+            let followers = a.get(&followers_path, None).await.json(200);
+            (followers.as_array().map(Vec::len) == Some(1)).then_some(())
+        })
+        .await;
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM inbox_queue")
+            .fetch_one(&a.db)
+            .await
+            .expect("count");
+        assert_eq!(left, 0, "processed rows are removed");
+    })
+    .await;
+}

@@ -32,6 +32,10 @@ impl ApiError {
         }))
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.0.status
+    }
+
     /// Also the answer for things that exist but the caller may not see.
     pub fn not_found() -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "Record not found")

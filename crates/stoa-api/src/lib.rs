@@ -55,6 +55,11 @@ pub mod admin {
     pub use crate::auth::{hash_password, random_secret};
 }
 
+/// The background sweep of the inbox queue; `stoa serve` runs it until shutdown.
+pub async fn inbox_sweep(state: AppState, shutdown: tokio_util::sync::CancellationToken) {
+    federation::inbox_queue::sweep(state, shutdown).await
+}
+
 pub fn router(state: AppState) -> Router {
     routes::router(state)
 }

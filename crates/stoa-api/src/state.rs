@@ -23,7 +23,13 @@ pub struct Shared {
     pub media_limits: stoa_media::Limits,
     /// Public base URL without a trailing slash.
     pub base_url: String,
+    /// Inbox activities processed at once (`federation::inbox_queue`).
+    pub inbox_slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// Inbox activities processed side by side: enough to overlap their waits on
+/// Postgres, few enough that a burst leaves CPU for the client API.
+const INBOX_SLOTS: usize = 8;
 
 impl AppState {
     pub async fn new(
@@ -46,6 +52,7 @@ impl AppState {
             storage,
             media_limits,
             base_url,
+            inbox_slots: Arc::new(tokio::sync::Semaphore::new(INBOX_SLOTS)),
         })))
     }
 

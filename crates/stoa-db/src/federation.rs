@@ -233,3 +233,68 @@ mod tests {
         assert_eq!(host_of("nonsense"), None);
     }
 }
+
+/// An activity accepted at an inbox, waiting to be processed.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct InboxItem {
+    pub id: i64,
+    pub actor_id: i64,
+    pub body: String,
+    pub attempts: i32,
+}
+
+/// Keep an accepted activity until it is processed; returns its id.
+pub async fn enqueue_inbox(db: impl PgExecutor<'_>, actor_id: i64, body: &str) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("INSERT INTO inbox_queue (actor_id, body) VALUES ($1, $2) RETURNING id")
+            .bind(actor_id)
+            .bind(body)
+            .fetch_one(db)
+            .await?,
+    )
+}
+
+/// Take an accepted activity for `lease_secs` and count the attempt; None
+/// when it is done or in other hands.
+pub async fn claim_inbox(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    lease_secs: i32,
+) -> Result<Option<InboxItem>> {
+    Ok(sqlx::query_as(
+        "UPDATE inbox_queue q SET locked_until = now() + make_interval(secs => $2), \
+         attempts = attempts + 1 \
+         WHERE q.id = (SELECT id FROM inbox_queue WHERE id = $1 \
+                       AND (locked_until IS NULL OR locked_until < now()) FOR UPDATE SKIP LOCKED) \
+         RETURNING q.id, q.actor_id, q.body, q.attempts",
+    )
+    .bind(id)
+    .bind(lease_secs)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn finish_inbox(db: impl PgExecutor<'_>, id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM inbox_queue WHERE id = $1")
+        .bind(id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Activities accepted over `older_than_secs` ago and not being processed:
+/// left by a crash, or whose processing failed and may be tried again.
+pub async fn stale_inbox_ids(
+    db: impl PgExecutor<'_>,
+    older_than_secs: i32,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM inbox_queue WHERE created_at < now() - make_interval(secs => $1) \
+         AND (locked_until IS NULL OR locked_until < now()) ORDER BY created_at LIMIT $2",
+    )
+    .bind(older_than_secs)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}

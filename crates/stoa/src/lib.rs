@@ -77,9 +77,11 @@ impl App {
             let shutdown = shutdown.clone();
             tokio::spawn(worker.run(shutdown))
         });
+        let inbox_sweep = tokio::spawn(stoa_api::inbox_sweep(self.state.clone(), shutdown.clone()));
         let router = stoa_api::router(self.state);
         let serve_shutdown = shutdown.clone();
         axum_serve(self.listener, router, serve_shutdown).await?;
+        let _ = inbox_sweep.await;
         if let Some(worker) = worker {
             let _ = worker.await;
         }

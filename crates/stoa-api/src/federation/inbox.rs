@@ -18,14 +18,46 @@ fn refuse(reason: &str) -> ApiError {
     ApiError::unprocessable(reason.to_owned())
 }
 
-/// Process `activity`, sent by `actor` (already verified).
-pub async fn receive(state: &AppState, actor: &Account, activity: &Activity) -> ApiResult<()> {
+/// What can be checked from the activity and its verified signer alone: a
+/// server speaks only for its own actors and objects. Checked before an
+/// activity is queued, so that a forgery is answered (401/422) rather than
+/// accepted and dropped later.
+pub fn check_origin(state: &AppState, actor: &Account, activity: &Activity) -> ApiResult<()> {
     if activity.actor_id() != actor.uri {
         return Err(ApiError::new(
             axum::http::StatusCode::UNAUTHORIZED,
             "The signer is not the activity's actor",
         ));
     }
+    let on_actor_host = |id: &str| host_of(id) == host_of(&actor.uri) && !is_local_uri(state, id);
+    match (&activity.kind, activity.object()) {
+        (ActivityKind::Create | ActivityKind::Update, Some(Object::Note(note)))
+            if note.author_id() != Some(actor.uri.as_str()) || !on_actor_host(&note.id) =>
+        {
+            return Err(refuse("The note is not its actor's, on its actor's server"));
+        }
+        (ActivityKind::Update, Some(Object::Actor(updated))) if updated.id != actor.uri => {
+            return Err(refuse("Update of another actor"));
+        }
+        (ActivityKind::Delete, _) => {
+            if let Some(object_id) = activity.object_id() {
+                if object_id != actor.uri && !on_actor_host(object_id) {
+                    return Err(refuse("Delete of an object on another server"));
+                }
+            }
+        }
+        (ActivityKind::Announce, _) => match activity.id.as_deref() {
+            Some(id) if on_actor_host(id) => {}
+            _ => return Err(refuse("Announce without an id on its actor's server")),
+        },
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Process `activity`, sent by `actor` (already verified).
+pub async fn receive(state: &AppState, actor: &Account, activity: &Activity) -> ApiResult<()> {
+    check_origin(state, actor, activity)?;
     if actor.suspended_at.is_some() {
         tracing::info!(actor = %actor.uri, "dropping an activity from a suspended account");
         return Ok(());

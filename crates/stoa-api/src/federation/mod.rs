@@ -8,6 +8,7 @@
 
 pub mod documents;
 pub mod inbox;
+pub mod inbox_queue;
 pub mod keys;
 pub mod publish;
 pub mod resolve;

@@ -21,7 +21,7 @@ use stoa_domain::Visibility;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::QueryParams;
-use crate::federation::{self, documents, inbox, keys, resolve};
+use crate::federation::{self, documents, inbox_queue, keys, resolve};
 use crate::html;
 use crate::state::AppState;
 
@@ -596,7 +596,7 @@ async fn receive(
     let Some(activity) = object.as_activity() else {
         return ApiError::bad_request("Not an activity").into_response();
     };
-    match inbox::receive(state, &signer, activity).await {
+    match inbox_queue::accept(state, &signer, activity, body).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(e) => {
             tracing::info!(actor = %signer.uri, kind = activity.kind.as_str(), error = %e, "activity refused");
