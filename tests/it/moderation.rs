@@ -463,6 +463,9 @@ async fn reports_reach_moderators_who_assign_resolve_and_reopen_them() {
     assert_eq!(listed["statuses"][0]["id"], id_of(&rude).as_str());
     assert_eq!(listed["rules"][0]["text"], "Be kind");
 
+    let status_line = stoa::admin::status(&app.settings).await.expect("status");
+    assert!(status_line.contains("open reports 1"), "{status_line}");
+
     let base = format!("/api/v1/admin/reports/{report_id}");
     let assigned = app
         .post(&format!("{base}/assign_to_self"), Some(&moderator.token))

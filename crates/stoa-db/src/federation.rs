@@ -298,3 +298,9 @@ pub async fn stale_inbox_ids(
     .fetch_all(db)
     .await?)
 }
+
+pub async fn count_inbox_waiting(db: impl PgExecutor<'_>) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM inbox_queue")
+        .fetch_one(db)
+        .await?)
+}

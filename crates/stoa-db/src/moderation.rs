@@ -407,6 +407,14 @@ pub async fn resolve_reports_about(
     Ok(done.rows_affected())
 }
 
+pub async fn count_open_reports(db: impl PgExecutor<'_>) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT count(*) FROM reports WHERE action_taken_at IS NULL")
+            .fetch_one(db)
+            .await?,
+    )
+}
+
 /// Local staff who handle reports (to notify of a new one).
 pub async fn report_handlers(db: impl PgExecutor<'_>) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar(

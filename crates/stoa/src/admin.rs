@@ -183,8 +183,12 @@ pub async fn status(settings: &Settings) -> anyhow::Result<String> {
     let cached = stoa_db::media::cached_bytes(&pool).await?;
     let jobs = crate::open_queue(settings).await?.len().await?;
     let users = stoa_db::accounts::count_local_users(&pool).await?;
+    let mails = stoa_db::mail::count_pending(&pool).await?;
+    let inbox = stoa_db::federation::count_inbox_waiting(&pool).await?;
+    let reports = stoa_db::moderation::count_open_reports(&pool).await?;
     Ok(format!(
-        "users {users} · jobs queued {jobs} · deliveries pending {deliveries} · \
+        "users {users} · open reports {reports} · jobs queued {jobs} · \
+         deliveries pending {deliveries} · inbox waiting {inbox} · mails pending {mails} · \
          remote media cache {} MiB of {} MiB ({} storage)",
         cached / (1024 * 1024),
         settings.media.remote_cache_budget_bytes / (1024 * 1024),

@@ -81,6 +81,9 @@ pub async fn note(
     let mentioned_ids: Vec<i64> = mentions.iter().map(|(_, account_id)| *account_id).collect();
     let mentioned = stoa_db::accounts::find_many(&mut *conn, &mentioned_ids).await?;
     let tags = stoa_db::statuses::tags_of(&mut *conn, &[status.id]).await?;
+    let media_rows = stoa_db::media::of_statuses(&mut *conn, &[status.id]).await?;
+    // A moderator's sensitive mark covers all the account's media, here too.
+    let sensitive = status.sensitive || (author.sensitized_at.is_some() && !media_rows.is_empty());
     let mut builder = NoteBuilder::new(
         &status.uri,
         &author.uri,
@@ -89,7 +92,7 @@ pub async fn note(
     )
     .content(&status.content)
     .published(status.created_at)
-    .sensitive(status.sensitive);
+    .sensitive(sensitive);
     if let Some(url) = &status.url {
         builder = builder.url(url);
     }
@@ -117,7 +120,7 @@ pub async fn note(
     for (_, name) in &tags {
         builder = builder.hashtag(format!("#{name}"), state.url(&format!("/tags/{name}")));
     }
-    for media in stoa_db::media::of_statuses(&mut *conn, &[status.id]).await? {
+    for media in media_rows {
         let Some(url) = media
             .file_key
             .as_deref()
