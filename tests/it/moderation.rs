@@ -847,3 +847,101 @@ async fn the_config_file_declares_domain_blocks_and_the_allow_list() {
     let found = resolve_account(&a, &alice, &format!("@{}", b.acct(&bob))).await;
     assert_eq!(found["username"], "bob");
 }
+
+#[tokio::test]
+async fn a_suspension_is_erased_after_its_grace_period() {
+    let app = TestApp::spawn().await;
+    let moderator = staff(&app, "mona", Role::Moderator).await;
+    let alice = app.register("alice").await;
+    let bob = app.register("bob").await;
+    let bobs_post = app.post_status(&bob, json!({ "status": "hello" })).await;
+    let alices_post = app.post_status(&alice, json!({ "status": "mine" })).await;
+    app.post_status(
+        &alice,
+        json!({ "status": "@bob a reply", "in_reply_to_id": id_of(&bobs_post) }),
+    )
+    .await;
+    app.follow(&alice, &bob).await;
+    app.follow(&bob, &alice).await;
+    app.post(
+        &format!("/api/v1/statuses/{}/favourite", id_of(&bobs_post)),
+        Some(&alice.token),
+    )
+    .await
+    .assert_status(200);
+    app.post(
+        &format!("/api/v1/statuses/{}/reblog", id_of(&alices_post)),
+        Some(&bob.token),
+    )
+    .await
+    .assert_status(200);
+    assert_eq!(
+        action(
+            &app,
+            &moderator,
+            &alice.account_id,
+            json!({ "type": "suspend" })
+        )
+        .await,
+        200
+    );
+
+    // Within the grace period the cleanup leaves her alone.
+    let queue = stoa::open_queue(&app.settings).await.expect("queue");
+    queue.push(&stoa_queue::Job::Cleanup).await.expect("push");
+    // Past it, the next cleanup erases her data.
+    sqlx::query(
+        "UPDATE accounts SET suspended_at = now() - interval '31 days' WHERE username = 'alice'",
+    )
+    .execute(&app.db)
+    .await
+    .expect("age the suspension");
+    queue.push(&stoa_queue::Job::Cleanup).await.expect("push");
+    eventually("alice's data is erased", FEDERATION_TIMEOUT, || async {
+        let users: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM users u JOIN accounts a ON a.id = u.account_id WHERE a.username = 'alice'",
+        )
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+        (users == 0).then_some(())
+    })
+    .await;
+    let statuses: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM statuses s JOIN accounts a ON a.id = s.account_id WHERE a.username = 'alice'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("count");
+    assert_eq!(statuses, 0);
+    // Bob's counters no longer count her.
+    let bob_now = app
+        .get(&format!("/api/v1/accounts/{}", bob.account_id), None)
+        .await
+        .json(200);
+    assert_eq!(bob_now["followers_count"], 0, "{bob_now}");
+    assert_eq!(bob_now["following_count"], 0, "{bob_now}");
+    assert_eq!(
+        bob_now["statuses_count"], 1,
+        "his boost of her post is gone: {bob_now}"
+    );
+    let post = app
+        .get(&format!("/api/v1/statuses/{}", id_of(&bobs_post)), None)
+        .await
+        .json(200);
+    assert_eq!(post["replies_count"], 0);
+    assert_eq!(post["favourites_count"], 0);
+    // Her name stays taken, her profile is empty, and it cannot be undone.
+    let shown = app
+        .get(&format!("/api/v1/accounts/{}", alice.account_id), None)
+        .await
+        .json(200);
+    assert_eq!(shown["suspended"], true);
+    app.post(
+        &format!("/api/v1/admin/accounts/{}/unsuspend", alice.account_id),
+        Some(&moderator.token),
+    )
+    .await
+    .assert_status(422);
+    app.sign_up("alice").await.assert_status(422);
+}

@@ -42,6 +42,7 @@ pub struct Settings {
     pub redis: Redis,
     pub rate_limits: RateLimits,
     pub federation: Federation,
+    pub moderation: Moderation,
     pub worker: Worker,
     pub media: Media,
     pub mail: Mail,
@@ -280,6 +281,22 @@ pub struct ConfiguredDomainBlock {
 
 fn default_block_severity() -> String {
     "suspend".into()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Moderation {
+    /// Days a suspended local account can still be restored; after that its
+    /// data is erased (the name stays taken), as Mastodon does after 30 days.
+    pub suspension_grace_days: u32,
+}
+
+impl Default for Moderation {
+    fn default() -> Self {
+        Moderation {
+            suspension_grace_days: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

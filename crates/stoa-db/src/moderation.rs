@@ -546,3 +546,113 @@ pub async fn recent_log(db: impl PgExecutor<'_>, limit: i64) -> Result<Vec<LogEn
     .fetch_all(db)
     .await?)
 }
+
+// ---------------------------------------------------------------------------
+// The end of a suspension's grace period
+// ---------------------------------------------------------------------------
+
+/// Local accounts suspended more than `days` ago whose data is still there.
+pub async fn suspensions_past_grace(
+    db: impl PgExecutor<'_>,
+    days: i32,
+    limit: i64,
+) -> Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT a.id FROM accounts a JOIN users u ON u.account_id = a.id \
+         WHERE a.domain IS NULL AND a.suspended_at < now() - make_interval(days => $1) \
+         ORDER BY a.suspended_at LIMIT $2",
+    )
+    .bind(days)
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// An account's avatar, static avatar, header and static header keys.
+type PictureKeys = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Erase a suspended local account's data for good: its posts, media,
+/// follows, favourites, bookmarks, blocks, notifications, login and profile.
+/// The account row stays, suspended, so its name is never reused and its
+/// actor keeps answering 410. Counters of other accounts and posts are kept
+/// right. Returns the storage keys of its files, to delete after commit.
+pub async fn purge_account(tx: &mut crate::Tx<'_>, account_id: i64) -> Result<Vec<String>> {
+    const STATEMENTS: &[&str] = &[
+        // What the account's posts, boosts and favourites added to others.
+        "UPDATE statuses p SET replies_count = greatest(p.replies_count - x.n, 0) \
+         FROM (SELECT in_reply_to_id AS id, count(*) AS n FROM statuses \
+               WHERE account_id = $1 AND in_reply_to_id IS NOT NULL \
+               AND visibility IN ('public', 'unlisted') GROUP BY 1) x \
+         WHERE p.id = x.id AND p.account_id <> $1",
+        "UPDATE statuses p SET reblogs_count = greatest(p.reblogs_count - x.n, 0) \
+         FROM (SELECT reblog_of_id AS id, count(*) AS n FROM statuses \
+               WHERE account_id = $1 AND reblog_of_id IS NOT NULL GROUP BY 1) x \
+         WHERE p.id = x.id AND p.account_id <> $1",
+        "UPDATE statuses p SET favourites_count = greatest(p.favourites_count - 1, 0) \
+         FROM favourites f WHERE f.account_id = $1 AND f.status_id = p.id AND p.account_id <> $1",
+        // Others' boosts of its posts disappear with them.
+        "UPDATE accounts a SET statuses_count = greatest(a.statuses_count - x.n, 0) \
+         FROM (SELECT b.account_id AS id, count(*) AS n FROM statuses b \
+               JOIN statuses o ON o.id = b.reblog_of_id \
+               WHERE o.account_id = $1 AND b.account_id <> $1 GROUP BY 1) x \
+         WHERE a.id = x.id",
+        "UPDATE accounts a SET followers_count = greatest(a.followers_count - 1, 0) \
+         FROM follows f WHERE f.account_id = $1 AND f.target_account_id = a.id",
+        "UPDATE accounts a SET following_count = greatest(a.following_count - 1, 0) \
+         FROM follows f WHERE f.target_account_id = $1 AND f.account_id = a.id",
+        "DELETE FROM statuses WHERE account_id = $1",
+        "DELETE FROM follows WHERE account_id = $1 OR target_account_id = $1",
+        "DELETE FROM follow_requests WHERE account_id = $1 OR target_account_id = $1",
+        "DELETE FROM favourites WHERE account_id = $1",
+        "DELETE FROM bookmarks WHERE account_id = $1",
+        "DELETE FROM blocks WHERE account_id = $1 OR target_account_id = $1",
+        "DELETE FROM notifications WHERE account_id = $1 OR from_account_id = $1",
+        "DELETE FROM tag_follows WHERE account_id = $1",
+        "DELETE FROM markers WHERE account_id = $1",
+        "DELETE FROM oauth_access_tokens WHERE account_id = $1",
+        "DELETE FROM web_sessions WHERE account_id = $1",
+        "DELETE FROM users WHERE account_id = $1",
+    ];
+    let media: Vec<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "DELETE FROM media_attachments WHERE account_id = $1 \
+         RETURNING upload_key, file_key, preview_key",
+    )
+    .bind(account_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut keys: Vec<String> = media
+        .into_iter()
+        .flat_map(|(upload, file, preview)| [upload, file, preview])
+        .flatten()
+        .collect();
+    for statement in STATEMENTS {
+        sqlx::query(statement)
+            .bind(account_id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    let pictures: Option<PictureKeys> =
+        sqlx::query_as(
+            "UPDATE accounts a SET display_name = '', note = '', note_source = '', fields = '[]', \
+             statuses_count = 0, followers_count = 0, following_count = 0, last_status_at = NULL, \
+             avatar_key = NULL, avatar_static_key = NULL, header_key = NULL, header_static_key = NULL \
+             FROM (SELECT avatar_key, avatar_static_key, header_key, header_static_key \
+                   FROM accounts WHERE id = $1) old \
+             WHERE a.id = $1 \
+             RETURNING old.avatar_key, old.avatar_static_key, old.header_key, old.header_static_key",
+        )
+        .bind(account_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    if let Some((a, b, c, d)) = pictures {
+        keys.extend([a, b, c, d].into_iter().flatten());
+    }
+    keys.sort();
+    keys.dedup();
+    Ok(keys)
+}

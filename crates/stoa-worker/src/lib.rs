@@ -40,6 +40,8 @@ pub struct Worker {
     pub delivery_slots: Arc<tokio::sync::Semaphore>,
     /// The deliveries running in the background, awaited at shutdown.
     tasks: tokio_util::task::TaskTracker,
+    /// Days before a suspended local account's data is erased.
+    pub suspension_grace_days: u32,
 }
 
 /// Deliveries in flight at once unless configured otherwise.
@@ -69,7 +71,14 @@ impl Worker {
             mailer: None,
             delivery_slots: Arc::new(tokio::sync::Semaphore::new(DEFAULT_DELIVERY_CONCURRENCY)),
             tasks: tokio_util::task::TaskTracker::new(),
+            suspension_grace_days: 30,
         }
+    }
+
+    /// `moderation.suspension_grace_days`.
+    pub fn with_suspension_grace_days(mut self, days: u32) -> Worker {
+        self.suspension_grace_days = days;
+        self
     }
 
     /// How many deliveries may be in flight at once (`worker.delivery_concurrency`).
@@ -195,10 +204,12 @@ impl Worker {
                 let removed = stoa_db::oauth::delete_expired(&self.pool).await?
                     + stoa_db::statuses::delete_old_idempotency_keys(&self.pool).await?;
                 let pruned = media::prune(&self.pool, &self.storage, &self.remote_cache).await?;
+                let erased = self.erase_expired_suspensions().await?;
                 tracing::info!(
                     removed,
                     pruned_files = pruned.files,
                     pruned_bytes = pruned.bytes,
+                    erased_accounts = erased,
                     "cleanup done"
                 );
                 Ok(())
@@ -267,6 +278,29 @@ impl Worker {
 }
 
 impl Worker {
+    /// Erase the data of local accounts suspended longer than the grace
+    /// period; their files go after the rows, so a failure leaves at worst
+    /// unreferenced files, never rows pointing at missing ones.
+    async fn erase_expired_suspensions(&self) -> Result<usize, JobError> {
+        let days = i32::try_from(self.suspension_grace_days).unwrap_or(i32::MAX);
+        let due = stoa_db::moderation::suspensions_past_grace(&self.pool, days, 100).await?;
+        for account_id in &due {
+            let mut tx = self.pool.begin().await.map_err(stoa_db::Error::from)?;
+            let keys = stoa_db::moderation::purge_account(&mut tx, *account_id).await?;
+            tx.commit().await.map_err(stoa_db::Error::from)?;
+            for key in keys {
+                if let Err(e) = self.storage.delete(&key).await {
+                    tracing::warn!(error = %e, key, "could not delete an erased account's file");
+                }
+            }
+            tracing::info!(
+                account_id,
+                "erased a suspended account after its grace period"
+            );
+        }
+        Ok(due.len())
+    }
+
     /// Re-signal uploads whose processing signal was lost.
     async fn sweep_media(&self) -> Result<(), JobError> {
         for media_id in stoa_db::media::stale_processing_ids(&self.pool, 30).await? {

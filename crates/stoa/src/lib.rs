@@ -50,6 +50,7 @@ impl App {
                     settings.worker.concurrency,
                 )
                 .with_delivery_concurrency(settings.worker.delivery_concurrency)
+                .with_suspension_grace_days(settings.moderation.suspension_grace_days)
                 .with_mailer(mailer(&settings)?),
             )
         } else {
@@ -148,6 +149,7 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> anyh
         settings.worker.concurrency,
     )
     .with_delivery_concurrency(settings.worker.delivery_concurrency)
+    .with_suspension_grace_days(settings.moderation.suspension_grace_days)
     .with_mailer(mailer(&settings)?)
     .run(shutdown)
     .await;

@@ -236,6 +236,16 @@ pub async fn reverse(
 ) -> ApiResult<()> {
     moderator.require(Permission::ManageUsers)?;
     moderator.require_power_over(state, target).await?;
+    if reversal == Reversal::Unsuspend
+        && target.is_local()
+        && stoa_db::accounts::find_user(&state.pool, target.id)
+            .await?
+            .is_none()
+    {
+        return Err(ApiError::unprocessable(
+            "This account's data was erased after its suspension; it cannot be restored",
+        ));
+    }
     let mut tx = state.pool.begin().await.map_err(stoa_db::Error::from)?;
     let mut deliveries = Vec::new();
     match reversal {
