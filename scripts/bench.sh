@@ -30,6 +30,8 @@ fi
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
+# The footprint scenario also measures the binary stripped.
+command -v strip >/dev/null || missing+=(binutils)
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
     as_root apt-get update -qq

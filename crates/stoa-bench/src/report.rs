@@ -329,8 +329,8 @@ pub fn markdown(v: &Value) -> String {
         let f = &f["result"];
         let _ = writeln!(
             s,
-            "\n## Footprint\n\n- Binary: {}\n- Start-up until `/health` answers (median of 5): {} ms\n- Idle resident memory 10 s after start: {}",
-            mb(&f["binary_bytes"]), num(&f["startup_ms_median"], 0), mb(&f["idle_rss_bytes"])
+            "\n## Footprint\n\n- Binary: {} as built ({} stripped of symbols and debug info)\n- Start-up until `/health` answers (median of 5): {} ms\n- Idle resident memory 10 s after start: {}",
+            mb(&f["binary_bytes"]), mb(&f["binary_stripped_bytes"]), num(&f["startup_ms_median"], 0), mb(&f["idle_rss_bytes"])
         );
     }
     for (title, key) in [

@@ -625,16 +625,39 @@ async fn footprint(env: &Env, stoa: Stoa, log: &Path) -> Result<(Value, Stoa)> {
     tokio::time::sleep(Duration::from_secs(10)).await;
     let idle_rss = server::status_field(stoa.pid(), "VmRSS")?;
     let binary = std::fs::metadata(&env.stoa_bin)?.len();
+    let stripped = stripped_size(&env.stoa_bin, &env.dir);
     startups.sort_by(f64::total_cmp);
     Ok((
         json!({
             "binary_bytes": binary,
+            "binary_stripped_bytes": stripped,
             "startup_ms_median": startups[startups.len() / 2],
             "startup_ms_all": startups,
             "idle_rss_bytes": idle_rss,
         }),
         stoa,
     ))
+}
+
+/// The size of a stripped copy of the binary (`strip` from binutils), or
+/// None when `strip` is missing or fails. The release profile may keep debug
+/// info, which the deployed binary need not carry.
+fn stripped_size(bin: &Path, dir: &Path) -> Option<u64> {
+    let copy = dir.join("stoa.stripped");
+    let ok = std::process::Command::new("strip")
+        .arg("-o")
+        .arg(&copy)
+        .arg(bin)
+        .status()
+        .ok()?
+        .success();
+    let size = if ok {
+        std::fs::metadata(&copy).ok().map(|m| m.len())
+    } else {
+        None
+    };
+    let _ = std::fs::remove_file(&copy);
+    size
 }
 
 // ---------------------------------------------------------------------------
