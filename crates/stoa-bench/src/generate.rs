@@ -10,6 +10,8 @@
 //! `j` has `(base_ms + 1_000_000 + j) << 16`, and status `n` has
 //! `((status_base_ms + n * step) << 16) | (n & 65535)`, ordered by time.
 
+use std::time::Instant;
+
 use anyhow::{Context, Result};
 use sqlx::{Connection, Executor, PgConnection};
 use stoa_activitypub::signature::PrivateKey;
@@ -43,18 +45,148 @@ pub fn key_pool(n: usize) -> Result<Vec<(String, String)>> {
 pub struct Generated {
     pub local_keys: Vec<(String, String)>,
     pub remote_keys: Vec<(String, String)>,
+    pub steps: Vec<Step>,
+}
+
+/// How long one step of the generation took.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Step {
+    pub name: String,
+    pub seconds: f64,
+}
+
+/// Times the steps of the generation and logs each as it ends.
+struct Steps {
+    done: Vec<Step>,
+    current: Option<(&'static str, Instant)>,
+}
+
+impl Steps {
+    fn new() -> Steps {
+        Steps {
+            done: Vec::new(),
+            current: None,
+        }
+    }
+
+    fn start(&mut self, name: &'static str) {
+        self.end();
+        eprintln!("[generate] {name}…");
+        self.current = Some((name, Instant::now()));
+    }
+
+    fn end(&mut self) {
+        if let Some((name, at)) = self.current.take() {
+            let seconds = at.elapsed().as_secs_f64();
+            eprintln!("[generate] {name}: {seconds:.1} s");
+            self.done.push(Step {
+                name: name.to_owned(),
+                seconds,
+            });
+        }
+    }
+
+    fn finish(mut self) -> Vec<Step> {
+        self.end();
+        self.done
+    }
+}
+
+/// The tables filled with many rows. Their foreign keys and secondary
+/// indexes are dropped before the load and rebuilt after it: one sort per
+/// index and one join per foreign key instead of a B-tree insert and a
+/// trigger per row. The primary keys stay.
+const BULK_TABLES: &[&str] = &[
+    "follows",
+    "statuses",
+    "mentions",
+    "statuses_tags",
+    "favourites",
+    "notifications",
+];
+
+/// What was dropped from the bulk tables, as the statements that restore it.
+struct Deferred {
+    indexes: Vec<String>,
+    foreign_keys: Vec<String>,
+}
+
+/// Drops the foreign keys, unique constraints (other than primary keys) and
+/// plain indexes of [`BULK_TABLES`], read from the catalogue so that later
+/// migrations are covered too, and returns how to recreate them.
+async fn defer_constraints(db: &mut PgConnection) -> Result<Deferred> {
+    let tables: Vec<String> = BULK_TABLES.iter().map(|t| t.to_string()).collect();
+    let constraints: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT c.conrelid::regclass::text, c.conname::text, c.contype::text, pg_get_constraintdef(c.oid) \
+         FROM pg_constraint c WHERE c.conrelid::regclass::text = ANY($1) AND c.contype IN ('f', 'u') \
+         ORDER BY c.contype, c.conname",
+    )
+    .bind(&tables)
+    .fetch_all(&mut *db)
+    .await?;
+    let plain: Vec<(String, String)> = sqlx::query_as(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) \
+         FROM pg_index i WHERE i.indrelid::regclass::text = ANY($1) AND NOT i.indisprimary \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint c \
+                           WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid) \
+         ORDER BY 1",
+    )
+    .bind(&tables)
+    .fetch_all(&mut *db)
+    .await?;
+    let mut deferred = Deferred {
+        indexes: Vec::new(),
+        foreign_keys: Vec::new(),
+    };
+    // Foreign keys first ('f' sorts before 'u'): none may depend on a unique
+    // constraint dropped after it.
+    for (table, name, kind, def) in constraints {
+        db.execute(format!("ALTER TABLE {table} DROP CONSTRAINT \"{name}\"").as_str())
+            .await
+            .with_context(|| format!("dropping {name} on {table}"))?;
+        let restore = format!("ALTER TABLE {table} ADD CONSTRAINT \"{name}\" {def}");
+        if kind == "f" {
+            deferred.foreign_keys.push(restore);
+        } else {
+            deferred.indexes.push(restore);
+        }
+    }
+    for (name, def) in plain {
+        db.execute(format!("DROP INDEX {name}").as_str())
+            .await
+            .with_context(|| format!("dropping index {name}"))?;
+        deferred.indexes.push(def);
+    }
+    Ok(deferred)
+}
+
+impl Deferred {
+    async fn restore(self, db: &mut PgConnection) -> Result<()> {
+        for sql in self.indexes.iter().chain(&self.foreign_keys) {
+            db.execute(sql.as_str())
+                .await
+                .with_context(|| format!("restoring: {sql}"))?;
+        }
+        Ok(())
+    }
 }
 
 /// Fills the database (already migrated, and empty).
+///
+/// Every row is unique by construction (duplicates are removed in the
+/// temporary tables), so no statement relies on `ON CONFLICT` while the
+/// unique indexes are dropped; restoring them checks it.
 pub async fn generate(
     database_url: &str,
     base_url: &str,
     scale: &Scale,
     sink_port: u16,
 ) -> Result<Generated> {
+    let mut steps = Steps::new();
     let mut db = PgConnection::connect(database_url)
         .await
         .context("connecting to the bench database")?;
+    steps.start("key pools and password hash");
     let local_keys = key_pool(LOCAL_KEY_POOL)?;
     let remote_keys = key_pool(REMOTE_KEY_POOL)?;
     let hash = password_hash()?;
@@ -65,30 +197,37 @@ pub async fn generate(
     let t = l + r;
     let n = scale.statuses;
     let step = (90 * 86_400_000 / n).max(1);
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    // Accounts were created from 400 days ago; statuses span the last 90.
+    let base_ms = now_ms - 400 * 86_400_000;
+    let status_ms = now_ms - 91 * 86_400_000;
 
     db.execute("SET synchronous_commit = off").await?;
-    db.execute("SET maintenance_work_mem = '256MB'").await?;
-    db.execute("SET work_mem = '64MB'").await?;
-    sqlx::query(
-        "CREATE TEMP TABLE params AS SELECT \
-         (extract(epoch FROM now() - interval '400 days') * 1000)::bigint AS base_ms, \
-         (extract(epoch FROM now() - interval '91 days') * 1000)::bigint AS status_ms",
-    )
-    .execute(&mut db)
-    .await?;
+    db.execute("SET maintenance_work_mem = '512MB'").await?;
+    db.execute("SET work_mem = '256MB'").await?;
+    // The helpers have constant bodies and are IMMUTABLE, so the planner
+    // inlines them instead of calling a function per row.
     // acct(c): the id of account c of the combined ranking, locals first.
     db.execute(
         format!(
-            "CREATE FUNCTION pg_temp.acct(c bigint) RETURNS bigint LANGUAGE sql STABLE AS \
-             $$ SELECT ((SELECT base_ms FROM params) + CASE WHEN c <= {l} THEN c ELSE 1000000 + c - {l} END) << 16 $$"
+            "CREATE FUNCTION pg_temp.acct(c bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS \
+             $$ SELECT ({base_ms}::bigint + CASE WHEN c <= {l} THEN c ELSE 1000000 + c - {l} END) << 16 $$"
         )
         .as_str(),
     )
     .await?;
     db.execute(
         format!(
-            "CREATE FUNCTION pg_temp.sid(n bigint) RETURNS bigint LANGUAGE sql STABLE AS \
-             $$ SELECT (((SELECT status_ms FROM params) + n * {step}) << 16) | (n & 65535) $$"
+            "CREATE FUNCTION pg_temp.sid(n bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS \
+             $$ SELECT (({status_ms}::bigint + n * {step}) << 16) | (n & 65535) $$"
+        )
+        .as_str(),
+    )
+    .await?;
+    db.execute(
+        format!(
+            "CREATE FUNCTION pg_temp.sat(n bigint) RETURNS timestamptz LANGUAGE sql IMMUTABLE AS \
+             $$ SELECT to_timestamp(({status_ms}::bigint + n * {step}) / 1000.0) $$"
         )
         .as_str(),
     )
@@ -107,7 +246,7 @@ pub async fn generate(
     let local_pub: Vec<&str> = local_keys.iter().map(|k| k.1.as_str()).collect();
     let remote_pub: Vec<&str> = remote_keys.iter().map(|k| k.1.as_str()).collect();
 
-    step_log("local accounts");
+    steps.start("local accounts and users");
     sqlx::query(&format!(
         "INSERT INTO accounts (id, username, uri, url, display_name, note, note_source, created_at, updated_at, \
            inbox_url, shared_inbox_url, outbox_url, followers_url, following_url, featured_url, \
@@ -141,7 +280,7 @@ pub async fn generate(
         .execute(&mut db)
         .await?;
 
-    step_log("remote instances and accounts");
+    steps.start("remote instances and accounts");
     sqlx::query(&format!(
         "INSERT INTO instances (domain, first_seen_at, last_success_at) \
          SELECT 'i' || k || '.bench.example', now() - interval '300 days', now() FROM generate_series(1, {inst}) k"
@@ -169,41 +308,37 @@ pub async fn generate(
     .execute(&mut db)
     .await?;
 
-    step_log("follow graph");
+    steps.start("drop foreign keys and secondary indexes of the bulk tables");
+    let deferred = defer_constraints(&mut db).await?;
+
+    steps.start("follow graph");
     // Locals follow a log-normal number of accounts (median 150); 7 % of the
     // targets are drawn log-uniformly over the ranking (a few accounts get
-    // thousands of followers), the rest uniformly.
-    db.execute(
-        format!(
-            "INSERT INTO follows (account_id, target_account_id, created_at) \
-             SELECT pg_temp.acct(a.i), pg_temp.acct(x.t), now() - random() * interval '300 days' \
-             FROM (SELECT i, greatest(1, least(5000, floor(exp(ln(150) + 0.7 * sqrt(-2 * ln(1 - random())) \
-                     * cos(2 * pi() * random())))))::int AS k FROM generate_series(1, {l}) i) a, \
-             LATERAL (SELECT CASE WHEN random() < 0.07 THEN floor(exp(random() * ln({t})))::bigint \
-                      ELSE 1 + floor(random() * {t})::bigint END + 0 * a.k AS t \
-                      FROM generate_series(1, a.k)) x \
-             WHERE x.t <> a.i AND x.t BETWEEN 1 AND {t} \
-             ON CONFLICT DO NOTHING"
-        )
-        .as_str(),
-    )
-    .await?;
-    // Remote accounts follow three local accounts each, skewed to the popular.
+    // thousands of followers), the rest uniformly. Remote accounts follow
+    // three local accounts each, skewed to the popular.
     db.execute(
         format!(
             "INSERT INTO follows (account_id, target_account_id, uri, created_at) \
-             SELECT pg_temp.acct({l} + j), pg_temp.acct(x.t), \
-               pg_temp.author_uri({l} + j, '') || '#follows/' || x.t, now() - random() * interval '300 days' \
-             FROM generate_series(1, {r}) j, \
-             LATERAL (SELECT least({l}, floor(exp(random() * ln({l})))::bigint + 0 * j) AS t \
-                      FROM generate_series(1, 3)) x \
-             ON CONFLICT DO NOTHING"
+             SELECT pg_temp.acct(a), pg_temp.acct(t), \
+               CASE WHEN a > {l} THEN pg_temp.author_uri(a, '') || '#follows/' || t END, \
+               now() - random() * interval '300 days' \
+             FROM (SELECT DISTINCT a.i AS a, x.t \
+                   FROM (SELECT i, greatest(1, least(5000, floor(exp(ln(150) + 0.7 * sqrt(-2 * ln(1 - random())) \
+                           * cos(2 * pi() * random())))))::int AS k FROM generate_series(1, {l}) i) a, \
+                   LATERAL (SELECT CASE WHEN random() < 0.07 THEN floor(exp(random() * ln({t})))::bigint \
+                            ELSE 1 + floor(random() * {t})::bigint END + 0 * a.k AS t \
+                            FROM generate_series(1, a.k)) x \
+                   WHERE x.t <> a.i AND x.t BETWEEN 1 AND {t} \
+                   UNION \
+                   SELECT {l} + j, x.t FROM generate_series(1, {r}) j, \
+                   LATERAL (SELECT least({l}, floor(exp(random() * ln({l})))::bigint + 0 * j) AS t \
+                            FROM generate_series(1, 3)) x) d"
         )
         .as_str(),
     )
     .await?;
 
-    step_log("statuses");
+    steps.start("status plan (temporary tables)");
     // One row per status to be: author c, kind, visibility, tag, mention and
     // parent (a recent earlier status).
     db.execute(
@@ -232,6 +367,15 @@ pub async fn generate(
          FROM g JOIN g p ON p.n = g.pn",
     )
     .await?;
+    // An account boosts a status at most once: later draws become originals
+    // (nothing replies to or boosts them, their rk being < 0.10).
+    db.execute(
+        "UPDATE s SET kind = 'orig' FROM \
+         (SELECT n FROM (SELECT n, row_number() OVER (PARTITION BY c, pn ORDER BY n) AS k \
+                         FROM s WHERE kind = 'boost') d WHERE k > 1) dup \
+         WHERE s.n = dup.n",
+    )
+    .await?;
     // Mentioned account: the parent's author for replies, else the drawn one.
     db.execute(
         "CREATE TEMP TABLE st AS SELECT n, c, pn, pc, kind, \
@@ -241,13 +385,40 @@ pub async fn generate(
            CASE WHEN kind = 'boost' THEN 'public' WHEN rv < 0.75 THEN 'public' WHEN rv < 0.85 THEN 'unlisted' \
                 WHEN rv < 0.97 OR (kind = 'orig' AND (mention IS NULL OR mention = c)) OR kind = 'reply' AND pc = c \
                 THEN 'private' ELSE 'direct' END AS vis \
-         FROM s",
+         FROM s ORDER BY n",
     )
     .await?;
-    db.execute("CREATE INDEX ON st (n)").await?;
+    db.execute("CREATE UNIQUE INDEX ON st (n)").await?;
+    db.execute("ANALYZE st").await?;
+    // Favourites (one per account and status) of public and unlisted
+    // statuses, within two days of the status.
+    db.execute(
+        format!(
+            "CREATE TEMP TABLE fv AS SELECT d.n, d.a, least(now(), pg_temp.sat(d.n) + random() * interval '2 days') AS at \
+             FROM (SELECT DISTINCT x.n, x.a \
+                   FROM (SELECT 1 + floor(random() * {n})::bigint AS n, \
+                           CASE WHEN random() < 0.4 THEN 1 + floor(random() * {l})::bigint \
+                                ELSE {l} + 1 + floor(random() * {r})::bigint END AS a \
+                         FROM generate_series(1, {fav})) x \
+                   JOIN st ON st.n = x.n AND st.kind <> 'boost' AND st.vis IN ('public', 'unlisted')) d",
+            fav = scale.favourites
+        )
+        .as_str(),
+    )
+    .await?;
+    // The counters of each status, so that statuses are written once.
+    db.execute(
+        "CREATE TEMP TABLE cnt AS SELECT n, sum(re) AS re, sum(bo) AS bo, sum(fa) AS fa FROM ( \
+           SELECT pn AS n, 1 AS re, 0 AS bo, 0 AS fa FROM st WHERE kind = 'reply' \
+           UNION ALL SELECT pn, 0, 1, 0 FROM st WHERE kind = 'boost' \
+           UNION ALL SELECT n, 0, 0, 1 FROM fv) u GROUP BY n",
+    )
+    .await?;
+
+    steps.start("statuses");
     sqlx::query(&format!(
         "INSERT INTO statuses (id, uri, url, account_id, in_reply_to_id, in_reply_to_account_id, reblog_of_id, \
-           text, content, visibility, language, local, created_at) \
+           text, content, visibility, language, local, replies_count, reblogs_count, favourites_count, created_at) \
          SELECT pg_temp.sid(n), \
            pg_temp.author_uri(c, $1) || '/statuses/' || pg_temp.sid(n) || CASE WHEN kind = 'boost' THEN '/activity' ELSE '' END, \
            CASE WHEN kind = 'boost' THEN NULL ELSE pg_temp.author_uri(c, $1) || '/statuses/' || pg_temp.sid(n) END, \
@@ -267,18 +438,17 @@ pub async fn generate(
              coalesce(' <a href=\"' || $1 || '/tags/tag' || tg || '\" class=\"mention hashtag\" rel=\"tag\">#<span>tag' || \
                tg || '</span></a>', '') || '</p>' END, \
            vis::status_visibility, CASE WHEN kind = 'boost' THEN NULL ELSE 'en' END, c <= {l}, \
-           to_timestamp(((SELECT status_ms FROM params) + n::bigint * {step}) / 1000.0) \
-         FROM st ORDER BY n \
-         ON CONFLICT DO NOTHING"
+           coalesce(cnt.re, 0), coalesce(cnt.bo, 0), coalesce(cnt.fa, 0), pg_temp.sat(n) \
+         FROM st LEFT JOIN cnt USING (n) ORDER BY n"
     ))
     .bind(base_url)
     .execute(&mut db)
     .await?;
 
-    step_log("mentions, tags");
+    steps.start("mentions and tags");
     db.execute(
         "INSERT INTO mentions (status_id, account_id) \
-         SELECT pg_temp.sid(n), pg_temp.acct(m) FROM st WHERE m IS NOT NULL ON CONFLICT DO NOTHING",
+         SELECT pg_temp.sid(n), pg_temp.acct(m) FROM st WHERE m IS NOT NULL",
     )
     .await?;
     db.execute(
@@ -291,7 +461,7 @@ pub async fn generate(
     db.execute(
         "INSERT INTO statuses_tags (status_id, tag_id) \
          SELECT pg_temp.sid(st.n), t.id FROM st JOIN tags t ON t.name = 'tag' || st.tg \
-         WHERE st.tg IS NOT NULL ON CONFLICT DO NOTHING",
+         WHERE st.tg IS NOT NULL",
     )
     .await?;
     // One local in ten follows one of the twenty most used hashtags.
@@ -300,70 +470,38 @@ pub async fn generate(
             "INSERT INTO tag_follows (account_id, tag_id, id) \
              SELECT pg_temp.acct(i), t.id, stoa_id(now() - interval '200 days') \
              FROM generate_series(1, {l}) i JOIN tags t ON t.name = 'tag' || (1 + i % 20) \
-             WHERE i % 10 = 0 ON CONFLICT DO NOTHING"
+             WHERE i % 10 = 0"
         )
         .as_str(),
     )
     .await?;
 
-    step_log("favourites");
+    steps.start("favourites");
     db.execute(
-        format!(
-            "INSERT INTO favourites (id, account_id, status_id, created_at) \
-             SELECT stoa_id(least(now(), to_timestamp(((SELECT status_ms FROM params) + x.n * {step}) / 1000.0) \
-                      + random() * interval '2 days')), \
-               pg_temp.acct(x.a), pg_temp.sid(x.n), now() \
-             FROM (SELECT 1 + floor(random() * {n})::bigint AS n, \
-                     CASE WHEN random() < 0.4 THEN 1 + floor(random() * {l})::bigint \
-                          ELSE {l} + 1 + floor(random() * {r})::bigint END AS a \
-                   FROM generate_series(1, {fav})) x \
-             JOIN st ON st.n = x.n AND st.kind <> 'boost' AND st.vis IN ('public', 'unlisted') \
-             ON CONFLICT DO NOTHING",
-            fav = scale.favourites
-        )
-        .as_str(),
+        "INSERT INTO favourites (id, account_id, status_id, created_at) \
+         SELECT stoa_id(at), pg_temp.acct(a), pg_temp.sid(n), at FROM fv ORDER BY at",
     )
     .await?;
-    db.execute("UPDATE favourites f SET created_at = to_timestamp(((f.id >> 16)) / 1000.0)")
-        .await?;
 
-    step_log("notifications");
+    steps.start("notifications");
     // Mentions, boosts, favourites and follows of local accounts by others,
-    // with the ids of the rows that caused them (so they sort by time).
+    // with the ids of the rows that caused them (so they sort by time). A
+    // favourite's id may, very rarely, equal a status's: the primary key
+    // keeps the first.
     db.execute(
         format!(
             "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at) \
-             SELECT s.id, m.account_id, s.account_id, 'mention', s.id, s.created_at \
-             FROM mentions m JOIN statuses s ON s.id = m.status_id \
-             WHERE m.account_id <= pg_temp.acct({l}) AND m.account_id <> s.account_id \
-             ON CONFLICT DO NOTHING"
-        )
-        .as_str(),
-    )
-    .await?;
-    db.execute(
-        format!(
-            "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at) \
-             SELECT b.id, o.account_id, b.account_id, 'reblog', o.id, b.created_at \
-             FROM statuses b JOIN statuses o ON o.id = b.reblog_of_id \
-             WHERE o.local AND o.account_id <= pg_temp.acct({l}) AND o.account_id <> b.account_id \
-             ON CONFLICT DO NOTHING"
-        )
-        .as_str(),
-    )
-    .await?;
-    db.execute(
-        "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, created_at) \
-         SELECT f.id, s.account_id, f.account_id, 'favourite', s.id, f.created_at \
-         FROM favourites f JOIN statuses s ON s.id = f.status_id \
-         WHERE s.local AND s.account_id <> f.account_id \
-         ON CONFLICT DO NOTHING",
-    )
-    .await?;
-    db.execute(
-        format!(
-            "INSERT INTO notifications (id, account_id, from_account_id, type, created_at) \
-             SELECT f.id, f.target_account_id, f.account_id, 'follow', f.created_at \
+             SELECT pg_temp.sid(st.n), pg_temp.acct(st.m), pg_temp.acct(st.c), 'mention'::notification_type, pg_temp.sid(st.n), pg_temp.sat(st.n) \
+             FROM st WHERE st.m <= {l} AND st.m <> st.c \
+             UNION ALL \
+             SELECT pg_temp.sid(st.n), pg_temp.acct(st.pc), pg_temp.acct(st.c), 'reblog'::notification_type, pg_temp.sid(st.pn), pg_temp.sat(st.n) \
+             FROM st WHERE st.kind = 'boost' AND st.pc <= {l} AND st.pc <> st.c \
+             UNION ALL \
+             SELECT f.id, s.account_id, f.account_id, 'favourite'::notification_type, s.id, f.created_at \
+             FROM favourites f JOIN statuses s ON s.id = f.status_id \
+             WHERE s.local AND s.account_id <> f.account_id \
+             UNION ALL \
+             SELECT f.id, f.target_account_id, f.account_id, 'follow'::notification_type, NULL, f.created_at \
              FROM follows f WHERE f.target_account_id <= pg_temp.acct({l}) \
              ON CONFLICT DO NOTHING"
         )
@@ -371,42 +509,22 @@ pub async fn generate(
     )
     .await?;
 
-    step_log("counters");
+    steps.start("account counters");
     db.execute(
-        "UPDATE accounts a SET following_count = x.c FROM \
-         (SELECT account_id, count(*) AS c FROM follows GROUP BY 1) x WHERE a.id = x.account_id",
-    )
-    .await?;
-    db.execute(
-        "UPDATE accounts a SET followers_count = x.c FROM \
-         (SELECT target_account_id, count(*) AS c FROM follows GROUP BY 1) x WHERE a.id = x.target_account_id",
-    )
-    .await?;
-    db.execute(
-        "UPDATE accounts a SET statuses_count = x.c, last_status_at = x.at FROM \
-         (SELECT account_id, count(*) AS c, max(created_at) AS at FROM statuses GROUP BY 1) x \
-         WHERE a.id = x.account_id",
-    )
-    .await?;
-    db.execute(
-        "UPDATE statuses s SET replies_count = x.c FROM \
-         (SELECT in_reply_to_id, count(*) AS c FROM statuses WHERE in_reply_to_id IS NOT NULL GROUP BY 1) x \
-         WHERE s.id = x.in_reply_to_id",
-    )
-    .await?;
-    db.execute(
-        "UPDATE statuses s SET reblogs_count = x.c FROM \
-         (SELECT reblog_of_id, count(*) AS c FROM statuses WHERE reblog_of_id IS NOT NULL GROUP BY 1) x \
-         WHERE s.id = x.reblog_of_id",
-    )
-    .await?;
-    db.execute(
-        "UPDATE statuses s SET favourites_count = x.c FROM \
-         (SELECT status_id, count(*) AS c FROM favourites GROUP BY 1) x WHERE s.id = x.status_id",
+        "UPDATE accounts a SET following_count = coalesce(x.following, 0), \
+           followers_count = coalesce(x.followers, 0), statuses_count = coalesce(x.statuses, 0), \
+           last_status_at = x.at \
+         FROM (SELECT id, sum(following) AS following, sum(followers) AS followers, \
+                 sum(statuses) AS statuses, max(at) AS at FROM ( \
+                 SELECT account_id AS id, 1 AS following, 0 AS followers, 0 AS statuses, NULL::timestamptz AS at FROM follows \
+                 UNION ALL SELECT target_account_id, 0, 1, 0, NULL FROM follows \
+                 UNION ALL SELECT account_id, 0, 0, count(*), max(created_at) FROM statuses GROUP BY 1) u \
+               GROUP BY id) x \
+         WHERE a.id = x.id",
     )
     .await?;
 
-    step_log("application and tokens");
+    steps.start("application and tokens");
     let app_id: i64 = sqlx::query_scalar(
         "INSERT INTO oauth_applications (name, website, redirect_uris, scopes, client_id, client_secret) \
          VALUES ('stoa-bench', NULL, '{urn:ietf:wg:oauth:2.0:oob}', '{read,write,follow,push}', \
@@ -423,20 +541,18 @@ pub async fn generate(
     .execute(&mut db)
     .await?;
 
-    step_log("vacuum analyze");
+    steps.start("rebuild indexes and foreign keys");
+    deferred.restore(&mut db).await?;
+
+    steps.start("vacuum analyze");
+    db.execute("DROP TABLE g, s, st, fv, cnt").await?;
     db.execute("VACUUM ANALYZE").await?;
     db.close().await?;
     Ok(Generated {
         local_keys,
         remote_keys,
+        steps: steps.finish(),
     })
-}
-
-fn step_log(what: &str) {
-    eprintln!(
-        "[generate] {} {what}",
-        chrono::Utc::now().format("%H:%M:%S")
-    );
 }
 
 /// One Argon2id hash (the server's parameters) shared by every user.

@@ -8,7 +8,7 @@ use anyhow::Result;
 use serde_json::{json, Value};
 
 use crate::scenarios::Meta;
-use crate::Scale;
+use crate::{generate, Scale};
 
 pub struct Results {
     pub commit: String,
@@ -16,6 +16,7 @@ pub struct Results {
     pub machine: Value,
     pub scale: Value,
     pub generation_seconds: f64,
+    pub generation_steps: Value,
     pub data: Value,
     pub services: Value,
     pub scenarios: serde_json::Map<String, Value>,
@@ -29,6 +30,7 @@ impl Results {
             machine: machine(),
             scale: serde_json::to_value(scale)?,
             generation_seconds: meta.generation_seconds,
+            generation_steps: serde_json::to_value(&meta.generation_steps)?,
             data: Value::Null,
             services: Value::Null,
             scenarios: serde_json::Map::new(),
@@ -49,6 +51,8 @@ impl Results {
             "machine": self.machine,
             "scale": self.scale,
             "generation_seconds": self.generation_seconds,
+            "generation_steps": self.generation_steps,
+            "shortcuts": shortcuts(),
             "data_set": self.data,
             "services": self.services,
             "scenarios": self.scenarios,
@@ -120,6 +124,21 @@ fn machine() -> Value {
 }
 
 const MB: f64 = 1024.0 * 1024.0;
+
+/// Where the generated data set differs from a real instance's.
+fn shortcuts() -> Value {
+    json!({
+        "local_key_pairs": generate::LOCAL_KEY_POOL,
+        "remote_key_pairs": generate::REMOTE_KEY_POOL,
+        "text": format!(
+            "All local users share one Argon2 password hash. Accounts share a small pool of real RSA-2048 key pairs \
+             ({} for the local accounts, {} for the remote ones) instead of one pair each. Remote inboxes are \
+             loopback addresses (127.4.x.y) served by the bench's sink.",
+            generate::LOCAL_KEY_POOL,
+            generate::REMOTE_KEY_POOL
+        ),
+    })
+}
 
 fn budgets(scenarios: &serde_json::Map<String, Value>) -> Value {
     let mut out = Vec::new();
@@ -241,9 +260,10 @@ pub fn markdown(v: &Value) -> String {
     );
     let _ = writeln!(
         s,
-        "Machine: {} cores, {}, {:.1} GiB memory, Linux {}, {}. Scale: **{}**. Written by `scripts/bench.sh` (`stoa-bench run`).\n",
+        "Machine: {} cores, {}, {:.1} GiB memory, Linux {}, {}. Scale: **{}** ({} local accounts, {} statuses). Written by `scripts/bench.sh` (`stoa-bench run`).\n",
         m["cores"], m["cpu_model"].as_str().unwrap_or(""), m["memory_bytes"].as_f64().unwrap_or(0.0) / 1024.0 / MB,
-        m["kernel"].as_str().unwrap_or(""), m["postgres_client"].as_str().unwrap_or(""), v["scale"]["name"].as_str().unwrap_or("")
+        m["kernel"].as_str().unwrap_or(""), m["postgres_client"].as_str().unwrap_or(""), v["scale"]["name"].as_str().unwrap_or(""),
+        v["scale"]["locals"], v["scale"]["statuses"]
     );
     let _ = writeln!(
         s,
@@ -263,11 +283,24 @@ pub fn markdown(v: &Value) -> String {
             b["measured"].as_str().unwrap_or("–")
         );
     }
+    let scale = &v["scale"];
     let _ = writeln!(
         s,
-        "\n## Data set\n\nGenerated in {:.0} s.\n",
+        "\n## Data set\n\nScale **{}**: {} local accounts, {} remote instances with {} remote accounts, {} statuses, {} favourites drawn (before removing duplicates and favourites of private statuses).\n\n{}\n\nGenerated in {:.0} s:\n\n| Step | Seconds |\n|---|---|",
+        scale["name"].as_str().unwrap_or(""),
+        scale["locals"], scale["instances"], scale["remotes"], scale["statuses"], scale["favourites"],
+        v["shortcuts"]["text"].as_str().unwrap_or(""),
         v["generation_seconds"].as_f64().unwrap_or(0.0)
     );
+    for step in v["generation_steps"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "| {} | {} |",
+            step["name"].as_str().unwrap_or(""),
+            num(&step["seconds"], 1)
+        );
+    }
+    let _ = writeln!(s);
     let _ = writeln!(s, "| Rows | Count |\n|---|---|");
     if let Some(d) = v["data_set"].as_object() {
         for (k, n) in d {
@@ -296,8 +329,8 @@ pub fn markdown(v: &Value) -> String {
         let f = &f["result"];
         let _ = writeln!(
             s,
-            "\n## Footprint\n\n- Binary: {}\n- Start-up until `/health` answers (median of 5): {} ms\n- Idle resident memory 10 s after start: {}",
-            mb(&f["binary_bytes"]), num(&f["startup_ms_median"], 0), mb(&f["idle_rss_bytes"])
+            "\n## Footprint\n\n- Binary: {} as built ({} stripped of symbols and debug info)\n- Start-up until `/health` answers (median of 5): {} ms\n- Idle resident memory 10 s after start: {}",
+            mb(&f["binary_bytes"]), mb(&f["binary_stripped_bytes"]), num(&f["startup_ms_median"], 0), mb(&f["idle_rss_bytes"])
         );
     }
     for (title, key) in [
@@ -367,4 +400,32 @@ pub fn markdown(v: &Value) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_states_scale_steps_and_key_pools() {
+        let v = json!({
+            "date": "2026-11-22",
+            "commit": "abc",
+            "machine": {"cores": 2},
+            "scale": serde_json::to_value(Scale::of(crate::ScaleName::Default)).unwrap(),
+            "generation_seconds": 75.0,
+            "generation_steps": [{"name": "follow graph", "seconds": 12.5}],
+            "shortcuts": shortcuts(),
+            "budgets": [],
+            "scenarios": {},
+        });
+        let md = markdown(&v);
+        assert!(
+            md.contains("Scale **default**: 10000 local accounts"),
+            "{md}"
+        );
+        assert!(md.contains("| follow graph | 12.5 |"), "{md}");
+        assert!(md.contains("small pool of real RSA-2048 key pairs (4 for the local accounts, 8 for the remote ones)"), "{md}");
+        assert!(md.contains("Generated in 75 s"), "{md}");
+    }
 }

@@ -74,6 +74,7 @@ pub struct Env {
     pub scale: Scale,
     pub stoa_bin: PathBuf,
     pub database_url: String,
+    database_name: String,
     admin_url: String,
     pub base_url: String,
     pub config: PathBuf,
@@ -83,6 +84,9 @@ pub struct Env {
 pub struct Meta {
     pub scale: String,
     pub generation_seconds: f64,
+    /// Seconds per step of the generation (absent in older files).
+    #[serde(default)]
+    pub generation_steps: Vec<generate::Step>,
     pub local_keys: Vec<(String, String)>,
     pub remote_keys: Vec<(String, String)>,
 }
@@ -94,8 +98,20 @@ impl Env {
         let dir = dir.canonicalize()?;
         let server = std::env::var("STOA_BENCH_POSTGRES")
             .unwrap_or_else(|_| "postgres://stoa:stoa@127.0.0.1:5432".to_owned());
+        // STOA_BENCH_DATABASE names another database, so that two people on
+        // one Postgres server do not drop each other's data set.
+        let database_name = std::env::var("STOA_BENCH_DATABASE")
+            .unwrap_or_else(|_| format!("stoa_bench_{}", scale.name));
+        if database_name.is_empty()
+            || !database_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            bail!("STOA_BENCH_DATABASE must be letters, digits and underscores");
+        }
         let env = Env {
-            database_url: format!("{server}/stoa_bench_{}", scale.name),
+            database_url: format!("{server}/{database_name}"),
+            database_name,
             admin_url: format!("{server}/stoa"),
             base_url: format!("http://127.0.0.1:{PORT}"),
             config: dir.join("stoa.toml"),
@@ -159,7 +175,7 @@ allow_http = true
     pub async fn generate(&self) -> Result<Meta> {
         let _ = std::fs::remove_file(self.meta_path());
         let mut admin = PgConnection::connect(&self.admin_url).await?;
-        let name = format!("stoa_bench_{}", self.scale.name);
+        let name = &self.database_name;
         admin
             .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
             .await?;
@@ -182,6 +198,7 @@ allow_http = true
         let meta = Meta {
             scale: self.scale.name.to_owned(),
             generation_seconds: started.elapsed().as_secs_f64(),
+            generation_steps: generated.steps,
             local_keys: generated.local_keys,
             remote_keys: generated.remote_keys,
         };
@@ -608,16 +625,39 @@ async fn footprint(env: &Env, stoa: Stoa, log: &Path) -> Result<(Value, Stoa)> {
     tokio::time::sleep(Duration::from_secs(10)).await;
     let idle_rss = server::status_field(stoa.pid(), "VmRSS")?;
     let binary = std::fs::metadata(&env.stoa_bin)?.len();
+    let stripped = stripped_size(&env.stoa_bin, &env.dir);
     startups.sort_by(f64::total_cmp);
     Ok((
         json!({
             "binary_bytes": binary,
+            "binary_stripped_bytes": stripped,
             "startup_ms_median": startups[startups.len() / 2],
             "startup_ms_all": startups,
             "idle_rss_bytes": idle_rss,
         }),
         stoa,
     ))
+}
+
+/// The size of a stripped copy of the binary (`strip` from binutils), or
+/// None when `strip` is missing or fails. The release profile may keep debug
+/// info, which the deployed binary need not carry.
+fn stripped_size(bin: &Path, dir: &Path) -> Option<u64> {
+    let copy = dir.join("stoa.stripped");
+    let ok = std::process::Command::new("strip")
+        .arg("-o")
+        .arg(&copy)
+        .arg(bin)
+        .status()
+        .ok()?
+        .success();
+    let size = if ok {
+        std::fs::metadata(&copy).ok().map(|m| m.len())
+    } else {
+        None
+    };
+    let _ = std::fs::remove_file(&copy);
+    size
 }
 
 // ---------------------------------------------------------------------------
