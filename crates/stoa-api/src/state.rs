@@ -23,6 +23,8 @@ pub struct Shared {
     pub media_limits: stoa_media::Limits,
     /// Public base URL without a trailing slash.
     pub base_url: String,
+    /// Recently used bearer tokens (`auth::TokenCache`).
+    pub tokens: crate::auth::TokenCache,
 }
 
 impl AppState {
@@ -46,6 +48,7 @@ impl AppState {
             storage,
             media_limits,
             base_url,
+            tokens: Default::default(),
         })))
     }
 
