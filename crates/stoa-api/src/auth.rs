@@ -246,9 +246,10 @@ async fn load_token(state: &AppState, secret: &str) -> ApiResult<Token> {
     // approval, unconfirmed, disabled, suspended) is looked up again next
     // time, so being approved or reinstated, even by another process
     // (`stoa admin`), takes effect at once.
-    let may_act = token.user.as_ref().is_none_or(|user| {
-        user.is_functional(state.settings.email_confirmation_required())
-    });
+    let may_act = token
+        .user
+        .as_ref()
+        .is_none_or(|user| user.is_functional(state.settings.email_confirmation_required()));
     if may_act {
         state.tokens.insert(hash, token.clone());
     }
