@@ -18,5 +18,6 @@ mod moderation;
 mod notifications;
 mod oauth;
 mod queue;
+mod read_path;
 mod statuses;
 mod timelines;

@@ -13,7 +13,7 @@ use stoa_tests::{eventually, id_of, Session, TestApp, FEDERATION_TIMEOUT, PASSWO
 const ADMIN_SCOPES: &str = "read write follow admin:read admin:write";
 
 /// `username` registered with `role`, and a token carrying the admin scopes.
-async fn staff(app: &TestApp, username: &str, role: Role) -> Session {
+pub(crate) async fn staff(app: &TestApp, username: &str, role: Role) -> Session {
     let session = app.register(username).await;
     let account = stoa_db::accounts::find_by_username(&app.db, username, None)
         .await
@@ -51,14 +51,14 @@ async fn admin_token(app: &TestApp, email: &str) -> String {
         .to_owned()
 }
 
-async fn action(app: &TestApp, moderator: &Session, target: &str, body: Value) -> u16 {
+pub(crate) async fn action(app: &TestApp, moderator: &Session, target: &str, body: Value) -> u16 {
     let path = format!("/api/v1/admin/accounts/{target}/action");
     app.post_json(&path, Some(&moderator.token), body)
         .await
         .status
 }
 
-async fn admin_account(app: &TestApp, moderator: &Session, id: &str) -> Value {
+pub(crate) async fn admin_account(app: &TestApp, moderator: &Session, id: &str) -> Value {
     app.get(
         &format!("/api/v1/admin/accounts/{id}"),
         Some(&moderator.token),
@@ -542,7 +542,7 @@ async fn reports_reach_moderators_who_assign_resolve_and_reopen_them() {
     );
 }
 
-async fn resolve_account(app: &TestApp, viewer: &Session, acct: &str) -> Value {
+pub(crate) async fn resolve_account(app: &TestApp, viewer: &Session, acct: &str) -> Value {
     let request = app
         .request(Method::GET, "/api/v2/search", Some(&viewer.token))
         .query(&[("q", acct), ("resolve", "true"), ("type", "accounts")]);

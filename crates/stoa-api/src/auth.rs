@@ -1,5 +1,9 @@
 //! Bearer tokens, passwords and the extractors that authenticate requests.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Argon2, PasswordHash};
@@ -131,29 +135,125 @@ fn bearer(parts: &Parts) -> Option<&str> {
         .filter(|token| !token.is_empty())
 }
 
+/// How long a token loaded from the database is trusted without looking
+/// again. Revocations in this process forget their entries at once (and every
+/// request that may write empties the cache, [`forget_tokens_on_write`]);
+/// this bounds how long a change made by another process (the `stoa admin`
+/// CLI, another `stoa serve`) takes to be seen.
+const TOKEN_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(3);
+/// At most this many tokens are remembered.
+const TOKEN_CACHE_CAPACITY: usize = 4096;
+
+/// Recently used tokens by hash, with their account and user, so that reads
+/// do not look the token up for every request.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<Vec<u8>, (Instant, Token)>>,
+}
+
+impl TokenCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, (Instant, Token)>> {
+        // The map holds no invariant a panicking holder could break.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn get(&self, hash: &[u8]) -> Option<Token> {
+        let mut entries = self.lock();
+        match entries.get(hash) {
+            Some((at, token)) if at.elapsed() < TOKEN_CACHE_TTL => Some(token.clone()),
+            Some(_) => {
+                entries.remove(hash);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn insert(&self, hash: Vec<u8>, token: Token) {
+        let mut entries = self.lock();
+        if entries.len() >= TOKEN_CACHE_CAPACITY {
+            entries.retain(|_, (at, _)| at.elapsed() < TOKEN_CACHE_TTL);
+            if entries.len() >= TOKEN_CACHE_CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(hash, (Instant::now(), token));
+    }
+
+    /// Forget one token (by its secret), e.g. when it is revoked.
+    pub fn forget_token(&self, secret: &str) {
+        self.lock().remove(&secret_hash(secret));
+    }
+
+    /// Forget every token of an account: revocations, moderation, password
+    /// resets, anything that changes whether or how it may act.
+    pub fn forget_account(&self, account_id: i64) {
+        self.lock()
+            .retain(|_, (_, token)| token.account.as_ref().map(|a| a.id) != Some(account_id));
+    }
+
+    /// Forget everything.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+}
+
+/// Middleware: a request that may change something (any method but GET,
+/// HEAD and OPTIONS) empties the token cache before and after it runs, so no
+/// request in this process sees an account, user or token as it was before a
+/// change this process made (follower counts, roles, approvals, revocations).
+pub async fn forget_tokens_on_write(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::Method;
+    let writes = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if writes {
+        state.tokens.clear();
+    }
+    let response = next.run(request).await;
+    if writes {
+        state.tokens.clear();
+    }
+    response
+}
+
+/// The token, its account and its user: from the cache, else in one query.
 async fn load_token(state: &AppState, secret: &str) -> ApiResult<Token> {
     let hash = secret_hash(secret);
-    let row = stoa_db::oauth::find_access_token(&state.pool, &hash)
+    if let Some(token) = state.tokens.get(&hash) {
+        return Ok(token);
+    }
+    let live = stoa_db::oauth::find_live_token(&state.pool, &hash)
         .await?
         .ok_or_else(ApiError::invalid_token)?;
-    let (account, user) = match row.account_id {
-        Some(account_id) => {
-            let account = stoa_db::accounts::find(&state.pool, account_id)
-                .await?
-                .ok_or_else(ApiError::invalid_token)?;
-            let user = stoa_db::accounts::find_user(&state.pool, account_id)
-                .await?
-                .ok_or_else(ApiError::invalid_token)?;
-            (Some(account), Some(user))
-        }
-        None => (None, None),
+    let (account, user) = match (live.token.account_id, live.owner) {
+        (Some(_), Some((account, user))) => (Some(account), Some(user)),
+        (Some(_), None) => return Err(ApiError::invalid_token()),
+        (None, _) => (None, None),
     };
-    Ok(Token {
-        application_id: row.application_id,
-        scopes: Scopes::from_list(row.scopes),
+    let token = Token {
+        application_id: live.token.application_id,
+        scopes: Scopes::from_list(live.token.scopes),
         account,
         user,
-    })
+    };
+    // Only tokens that may act are remembered: one refused now (pending
+    // approval, unconfirmed, disabled, suspended) is looked up again next
+    // time, so being approved or reinstated, even by another process
+    // (`stoa admin`), takes effect at once.
+    let may_act = token
+        .user
+        .as_ref()
+        .is_none_or(|user| user.is_functional(state.settings.email_confirmation_required()));
+    if may_act {
+        state.tokens.insert(hash, token.clone());
+    }
+    Ok(token)
 }
 
 /// Refuse users who may not act (pending approval, disabled, unconfirmed),

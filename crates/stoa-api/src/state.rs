@@ -25,6 +25,8 @@ pub struct Shared {
     pub base_url: String,
     /// Inbox activities processed at once (`federation::inbox_queue`).
     pub inbox_slots: Arc<tokio::sync::Semaphore>,
+    /// Recently used bearer tokens (`auth::TokenCache`).
+    pub tokens: crate::auth::TokenCache,
 }
 
 /// Inbox activities processed side by side: enough to overlap their waits on
@@ -53,6 +55,7 @@ impl AppState {
             media_limits,
             base_url,
             inbox_slots: Arc::new(tokio::sync::Semaphore::new(INBOX_SLOTS)),
+            tokens: Default::default(),
         })))
     }
 

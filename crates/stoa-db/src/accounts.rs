@@ -78,7 +78,7 @@ pub struct ProfileField {
     pub verified_at: Option<DateTime<Utc>>,
 }
 
-const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.domain, a.display_name, a.note, a.note_source, \
+pub(crate) const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.domain, a.display_name, a.note, a.note_source, \
     a.fields, a.locked, a.bot, a.discoverable, a.indexable, a.hide_collections, a.uri, a.url, \
     a.followers_count, a.following_count, a.statuses_count, a.last_status_at, a.created_at, a.updated_at, \
     a.actor_type, a.inbox_url, a.shared_inbox_url, a.outbox_url, a.followers_url, a.following_url, \
@@ -120,6 +120,40 @@ const USER_COLUMNS: &str = "u.account_id, u.email, u.password_hash, u.role, u.ap
     u.confirmed_at, u.disabled, u.locale, u.registration_reason, u.default_privacy, \
     u.default_sensitive, u.default_language, u.last_sign_in_at, u.created_at, \
     EXISTS (SELECT 1 FROM accounts ua WHERE ua.id = u.account_id AND ua.suspended_at IS NOT NULL) AS suspended";
+
+/// The user columns under `u_` names, for queries that also select the
+/// account's columns (see [`user_from_prefixed`]).
+pub(crate) const USER_COLUMNS_PREFIXED: &str = "u.email AS u_email, u.password_hash AS u_password_hash, \
+    u.role AS u_role, u.approved AS u_approved, u.confirmed_at AS u_confirmed_at, u.disabled AS u_disabled, \
+    u.locale AS u_locale, u.registration_reason AS u_registration_reason, \
+    u.default_privacy AS u_default_privacy, u.default_sensitive AS u_default_sensitive, \
+    u.default_language AS u_default_language, u.last_sign_in_at AS u_last_sign_in_at, \
+    u.created_at AS u_created_at";
+
+/// The account and its user from a row holding [`ACCOUNT_COLUMNS`] and
+/// [`USER_COLUMNS_PREFIXED`] (accounts `a` joined with users `u`).
+pub(crate) fn account_and_user_from_row(row: &sqlx::postgres::PgRow) -> Result<(Account, User)> {
+    use sqlx::{FromRow, Row};
+    let account = Account::from_row(row)?;
+    let user = User {
+        account_id: account.id,
+        email: row.try_get("u_email")?,
+        password_hash: row.try_get("u_password_hash")?,
+        role: row.try_get("u_role")?,
+        approved: row.try_get("u_approved")?,
+        confirmed_at: row.try_get("u_confirmed_at")?,
+        disabled: row.try_get("u_disabled")?,
+        locale: row.try_get("u_locale")?,
+        registration_reason: row.try_get("u_registration_reason")?,
+        default_privacy: row.try_get("u_default_privacy")?,
+        default_sensitive: row.try_get("u_default_sensitive")?,
+        default_language: row.try_get("u_default_language")?,
+        last_sign_in_at: row.try_get("u_last_sign_in_at")?,
+        created_at: row.try_get("u_created_at")?,
+        suspended: account.suspended_at.is_some(),
+    };
+    Ok((account, user))
+}
 
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> Result<Option<Account>> {
     let query = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = $1");
@@ -708,15 +742,21 @@ pub struct RemoteAccount<'a> {
     pub header_url: Option<&'a str>,
 }
 
-/// Insert or refresh a remote account, keyed by its actor URI.
+/// Insert or refresh a remote account, keyed by its actor URI. An account
+/// created under an existing silence or suspension of its domain carries the
+/// block's `created_at`, as if the block had stamped it
+/// (`moderation::apply_domain_block`), so lifting the block lifts it too.
 pub async fn upsert_remote(db: impl PgExecutor<'_>, remote: RemoteAccount<'_>) -> Result<Account> {
     let query = format!(
         "INSERT INTO accounts AS a (uri, url, username, domain, actor_type, display_name, note, fields, \
            locked, bot, discoverable, indexable, inbox_url, shared_inbox_url, outbox_url, followers_url, \
            following_url, featured_url, key_id, public_key_pem, created_at, fetched_at, \
-           avatar_remote_url, header_remote_url) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
-           coalesce($21, now()), now(), $22, $23) \
+           avatar_remote_url, header_remote_url, silenced_at, suspended_at) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, \
+           coalesce($21, now()), now(), $22, $23, \
+           CASE WHEN b.severity = 'silence' THEN b.created_at END, \
+           CASE WHEN b.severity = 'suspend' THEN b.created_at END \
+         FROM domain_block_for($4) b \
          ON CONFLICT (uri) DO UPDATE SET url = $2, display_name = $6, note = $7, fields = $8, \
            locked = $9, bot = $10, discoverable = $11, indexable = $12, inbox_url = $13, \
            shared_inbox_url = $14, outbox_url = $15, followers_url = $16, following_url = $17, \

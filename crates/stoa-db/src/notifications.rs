@@ -106,7 +106,8 @@ pub async fn list(
     page: Page,
 ) -> Result<Vec<Notification>> {
     let mut query = QueryBuilder::new(format!(
-        "SELECT {COLUMNS} FROM notifications n LEFT JOIN statuses s ON s.id = n.status_id WHERE n.account_id = "
+        "SELECT {COLUMNS} FROM notifications n JOIN accounts fa ON fa.id = n.from_account_id \
+         LEFT JOIN statuses s ON s.id = n.status_id WHERE n.account_id = "
     ));
     query.push_bind(account_id);
     if !filter.types.is_empty() {
@@ -127,9 +128,10 @@ pub async fn list(
     // Limited and suspended accounts reach only their followers (and
     // suspended ones nobody).
     query.push(
-        " AND (n.from_account_id = n.account_id OR NOT account_is_limited(n.from_account_id) \
-         OR (EXISTS (SELECT 1 FROM follows f WHERE f.account_id = n.account_id AND f.target_account_id = n.from_account_id) \
-             AND NOT EXISTS (SELECT 1 FROM accounts fa WHERE fa.id = n.from_account_id AND fa.suspended_at IS NOT NULL)))",
+        " AND (n.from_account_id = n.account_id \
+         OR (fa.silenced_at IS NULL AND fa.suspended_at IS NULL) \
+         OR (fa.suspended_at IS NULL AND EXISTS (SELECT 1 FROM follows f \
+             WHERE f.account_id = n.account_id AND f.target_account_id = n.from_account_id)))",
     );
     if let Some(from) = filter.from_account_id {
         query.push(" AND n.from_account_id = ").push_bind(from);

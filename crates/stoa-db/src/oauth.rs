@@ -149,18 +149,52 @@ pub async fn create_access_token(
     .await?)
 }
 
-/// A live (not revoked) token by hash.
-pub async fn find_access_token(
+/// A live token with its account and user (None for app-only tokens), in one
+/// query: this runs for every authenticated request.
+#[derive(Debug, Clone)]
+pub struct LiveToken {
+    pub token: AccessToken,
+    pub owner: Option<(crate::accounts::Account, crate::accounts::User)>,
+}
+
+pub async fn find_live_token(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
-) -> Result<Option<AccessToken>> {
-    Ok(sqlx::query_as(
-        "SELECT id, application_id, account_id, scopes, created_at FROM oauth_access_tokens \
-         WHERE token_hash = $1 AND revoked_at IS NULL",
-    )
-    .bind(token_hash)
-    .fetch_optional(db)
-    .await?)
+) -> Result<Option<LiveToken>> {
+    use sqlx::Row;
+    let query = format!(
+        "SELECT t.id AS t_id, t.application_id AS t_application_id, t.account_id AS t_account_id, \
+           t.scopes AS t_scopes, t.created_at AS t_created_at, {}, {} \
+         FROM oauth_access_tokens t \
+         LEFT JOIN accounts a ON a.id = t.account_id \
+         LEFT JOIN users u ON u.account_id = t.account_id \
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        crate::accounts::ACCOUNT_COLUMNS,
+        crate::accounts::USER_COLUMNS_PREFIXED,
+    );
+    let Some(row) = sqlx::query(&query)
+        .bind(token_hash)
+        .fetch_optional(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let token = AccessToken {
+        id: row.try_get("t_id")?,
+        application_id: row.try_get("t_application_id")?,
+        account_id: row.try_get("t_account_id")?,
+        scopes: row.try_get("t_scopes")?,
+        created_at: row.try_get("t_created_at")?,
+    };
+    let has_owner = token.account_id.is_some()
+        && row.try_get::<Option<i64>, _>("id")?.is_some()
+        && row.try_get::<Option<String>, _>("u_email")?.is_some();
+    let owner = if has_owner {
+        Some(crate::accounts::account_and_user_from_row(&row)?)
+    } else {
+        None
+    };
+    Ok(Some(LiveToken { token, owner }))
 }
 
 /// Revoke a token of the given application; true when one was revoked.

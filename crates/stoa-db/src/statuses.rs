@@ -478,12 +478,13 @@ fn push_origin(query: &mut QueryBuilder<'_, sqlx::Postgres>, origin: Origin) {
     }
 }
 
-/// Public statuses, no boosts, no replies to others.
-/// Leave out statuses by limited or suspended authors (themselves or their domain).
-fn push_not_silenced(query: &mut QueryBuilder<'_, sqlx::Postgres>) {
-    query.push(" AND NOT account_is_limited(s.account_id)");
-}
+/// Join the author once and leave out limited or suspended ones (a domain
+/// block stamps its accounts, so these two columns say it all).
+const JOIN_UNLIMITED_AUTHOR: &str = " JOIN accounts sa ON sa.id = s.account_id \
+    AND sa.silenced_at IS NULL AND sa.suspended_at IS NULL";
 
+/// Public statuses, no boosts, no replies to others, by authors neither
+/// limited nor suspended.
 pub async fn public(
     db: impl PgExecutor<'_>,
     origin: Origin,
@@ -491,10 +492,10 @@ pub async fn public(
     page: Page,
 ) -> Result<Vec<Status>> {
     let mut query = QueryBuilder::new(format!(
-        "SELECT {COLUMNS} FROM statuses s WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL \
+        "SELECT {COLUMNS} FROM statuses s{JOIN_UNLIMITED_AUTHOR} \
+         WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL \
          AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id)"
     ));
-    push_not_silenced(&mut query);
     push_origin(&mut query, origin);
     if only_media {
         push_has_media(&mut query);
@@ -522,11 +523,25 @@ pub async fn tagged(
     only_media: bool,
     page: Page,
 ) -> Result<Vec<Status>> {
-    let mut query = QueryBuilder::new(format!(
-        "SELECT {COLUMNS} FROM statuses s WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL \
-         AND s.id IN (SELECT st.status_id FROM statuses_tags st JOIN tags t ON t.id = st.tag_id WHERE t.name = ANY("
-    ));
-    query.push_bind(filter.any.clone()).push("))");
+    // One hashtag (the usual case): walk its statuses newest first through
+    // `statuses_tags_pkey` and stop at the page size. Several: any of them,
+    // newest first over the statuses.
+    let (mut query, column) = if let [name] = filter.any.as_slice() {
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {COLUMNS} FROM statuses_tags st JOIN statuses s ON s.id = st.status_id\
+             {JOIN_UNLIMITED_AUTHOR} WHERE st.tag_id = (SELECT t.id FROM tags t WHERE t.name = "
+        ));
+        query.push_bind(name.clone()).push(")");
+        (query, "st.status_id")
+    } else {
+        let mut query = QueryBuilder::new(format!(
+            "SELECT {COLUMNS} FROM statuses s{JOIN_UNLIMITED_AUTHOR} WHERE s.id IN (SELECT st.status_id \
+             FROM statuses_tags st JOIN tags t ON t.id = st.tag_id WHERE t.name = ANY("
+        ));
+        query.push_bind(filter.any.clone()).push("))");
+        (query, "s.id")
+    };
+    query.push(" AND s.visibility = 'public' AND s.reblog_of_id IS NULL");
     for name in &filter.all {
         query
             .push(" AND EXISTS (SELECT 1 FROM statuses_tags st JOIN tags t ON t.id = st.tag_id WHERE st.status_id = s.id AND t.name = ")
@@ -539,12 +554,11 @@ pub async fn tagged(
             .push_bind(filter.none.clone())
             .push("))");
     }
-    push_not_silenced(&mut query);
     push_origin(&mut query, origin);
     if only_media {
         push_has_media(&mut query);
     }
-    page.push_bounds(&mut query, "s.id");
+    page.push_bounds(&mut query, column);
     let rows = query.build_query_as().fetch_all(db).await?;
     Ok(page.finish(rows))
 }

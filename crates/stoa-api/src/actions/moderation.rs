@@ -223,6 +223,7 @@ pub async fn act_on_account(
     )
     .await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    state.tokens.forget_account(target.id);
     publish::signal(state, deliveries).await;
     Ok(())
 }
@@ -280,6 +281,7 @@ pub async fn reverse(
     )
     .await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    state.tokens.forget_account(target.id);
     publish::signal(state, deliveries).await;
     Ok(())
 }
@@ -294,6 +296,7 @@ pub async fn approve(
     if !super::registrations::approve_with(state.into(), target.id, moderator.id()).await? {
         return Err(ApiError::forbidden("This action is not allowed"));
     }
+    state.tokens.forget_account(target.id);
     Ok(())
 }
 

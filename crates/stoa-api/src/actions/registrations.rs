@@ -271,6 +271,7 @@ pub async fn confirm(state: &AppState, secret: &str) -> ApiResult<Option<Confirm
     )
     .await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    state.tokens.forget_account(account_id);
     signal(env, mail).await;
     Ok(Some(Confirmed {
         username: account.username,
@@ -508,6 +509,7 @@ pub async fn reset_password(state: &AppState, secret: &str, password: &str) -> A
     )
     .await?;
     tx.commit().await.map_err(stoa_db::Error::from)?;
+    state.tokens.forget_account(account_id);
     signal(env, mail).await;
     Ok(true)
 }

@@ -66,6 +66,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::rate_limit::middleware,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::forget_tokens_on_write,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")

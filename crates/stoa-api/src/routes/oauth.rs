@@ -788,6 +788,7 @@ async fn revoke(
     })?;
     if let Some(token) = request.token.as_deref() {
         stoa_db::oauth::revoke_access_token(&state.pool, &auth::secret_hash(token), app.id).await?;
+        state.tokens.forget_token(token);
     }
     Ok(Json(serde_json::json!({})))
 }
