@@ -316,7 +316,7 @@ impl Default for Worker {
         Worker {
             embedded: true,
             concurrency: 8,
-            delivery_concurrency: 512,
+            delivery_concurrency: 2048,
         }
     }
 }
