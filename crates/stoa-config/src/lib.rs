@@ -309,6 +309,9 @@ pub struct Worker {
     /// Deliveries to other servers in flight at once (they mostly wait on
     /// the network; slow servers each hold one).
     pub delivery_concurrency: usize,
+    /// Postgres connections of the worker, apart from the HTTP server's
+    /// (`database.max_connections`), so a busy queue never starves requests.
+    pub max_connections: u32,
 }
 
 impl Default for Worker {
@@ -316,7 +319,8 @@ impl Default for Worker {
         Worker {
             embedded: true,
             concurrency: 8,
-            delivery_concurrency: 2048,
+            delivery_concurrency: 1024,
+            max_connections: 8,
         }
     }
 }

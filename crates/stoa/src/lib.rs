@@ -39,9 +39,15 @@ impl App {
             .await
             .with_context(|| format!("cannot listen on {}", settings.http.listen))?;
         let worker = if with_worker && settings.worker.embedded {
+            // Its own connections: thousands of deliveries in flight must not
+            // queue ahead of HTTP requests for the server's.
+            let worker_pool =
+                stoa_db::connect(&settings.database.url, settings.worker.max_connections)
+                    .await
+                    .context("cannot connect to Postgres (database.url)")?;
             Some(
                 stoa_worker::Worker::new(
-                    pool.clone(),
+                    worker_pool,
                     queue.clone(),
                     stoa_api::outbound_client(&settings)?,
                     storage.clone(),
@@ -131,7 +137,7 @@ fn mailer(settings: &Settings) -> anyhow::Result<Option<stoa_worker::mail::Maile
 
 /// Run the worker alone until `shutdown`.
 pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let pool = stoa_db::connect(&settings.database.url, settings.database.max_connections)
+    let pool = stoa_db::connect(&settings.database.url, settings.worker.max_connections)
         .await
         .context("cannot connect to Postgres (database.url)")?;
     if !stoa_db::is_migrated(&pool).await? {
