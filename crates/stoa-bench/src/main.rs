@@ -130,7 +130,7 @@ async fn main() -> Result<()> {
             regenerate,
             results,
         } => {
-            let all = ["footprint", "reads", "writes", "inbox", "fanout"];
+            let all = scenarios::ALL_SCENARIOS;
             let chosen: Vec<String> = if scenarios.is_empty() {
                 all.iter().map(|s| s.to_string()).collect()
             } else {

@@ -61,10 +61,15 @@ impl Results {
     }
 
     /// Writes both files; returns their paths.
-    pub fn write(&self, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+    /// Write `<date>-<commit>-<scale>[-<scenarios>].{json,md}`; `only` names
+    /// the scenarios of a partial run.
+    pub fn write(&self, dir: &Path, only: Option<&str>) -> Result<(PathBuf, PathBuf)> {
         std::fs::create_dir_all(dir)?;
         let scale = self.scale["name"].as_str().unwrap_or("default");
-        let stem = format!("{}-{}-{scale}", self.date, self.commit);
+        let mut stem = format!("{}-{}-{scale}", self.date, self.commit);
+        if let Some(only) = only {
+            stem = format!("{stem}-{only}");
+        }
         let json_path = dir.join(format!("{stem}.json"));
         let md_path = dir.join(format!("{stem}.md"));
         let value = self.to_json();

@@ -319,7 +319,7 @@ impl Default for Worker {
         Worker {
             embedded: true,
             concurrency: 8,
-            delivery_concurrency: 1024,
+            delivery_concurrency: 2048,
             max_connections: 8,
         }
     }

@@ -45,7 +45,7 @@ pub struct Worker {
 }
 
 /// Deliveries in flight at once unless configured otherwise.
-pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 1024;
+pub const DEFAULT_DELIVERY_CONCURRENCY: usize = 2048;
 
 impl Worker {
     pub fn new(
