@@ -365,7 +365,7 @@ pub fn markdown(v: &Value) -> String {
         let i = &i["result"];
         let _ = writeln!(
             s,
-            "\n## Inbox ingest\n\n{} pre-signed activities ({}), each sent once by wrk over {} connections to `/inbox`.\n\n- Accepted (202): {}, refused: {}\n- Accepted per second: **{}**{}; p50 {} ms, p99 {} ms, p99.9 {} ms\n- Remote statuses stored: {}\n- A Create is in a follower's home timeline {} ms after it was posted (processing is inline: visible when accepted)\n- Signing the corpus took {} s",
+            "\n## Inbox ingest\n\n{} pre-signed activities ({}), each sent once by wrk over {} connections to `/inbox`.\n\n- Accepted (202): {}, refused: {}\n- Accepted per second: **{}**{}; p50 {} ms, p99 {} ms, p99.9 {} ms\n- Remote statuses stored: {}\n- A Create is in a follower's home timeline {} ms after it was posted, sent right after the corpus (accepted activities are queued and processed in order, so this includes the queue the run built)\n- Signing the corpus took {} s",
             i["activities"], i["mix"].as_str().unwrap_or(""), i["connections"], i["accepted"], i["refused"],
             num(&i["accepted_per_s"], 0),
             if i["corpus_exhausted"].as_bool() == Some(true) { " (at least: the corpus ran out before the time did)" } else { "" },
