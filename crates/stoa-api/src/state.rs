@@ -27,6 +27,8 @@ pub struct Shared {
     pub inbox_slots: Arc<tokio::sync::Semaphore>,
     /// Recently used bearer tokens (`auth::TokenCache`).
     pub tokens: crate::auth::TokenCache,
+    /// Recently verified remote keys (`federation::keys::ActorKeyCache`).
+    pub actor_keys: crate::federation::keys::ActorKeyCache,
 }
 
 /// Inbox activities processed side by side: enough to overlap their waits on
@@ -56,6 +58,7 @@ impl AppState {
             base_url,
             inbox_slots: Arc::new(tokio::sync::Semaphore::new(INBOX_SLOTS)),
             tokens: Default::default(),
+            actor_keys: Default::default(),
         })))
     }
 

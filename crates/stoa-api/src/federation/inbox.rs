@@ -605,6 +605,7 @@ async fn update(state: &AppState, actor: &Account, activity: &Activity) -> ApiRe
             if updated.id != actor.uri {
                 return Err(refuse("Update of another actor"));
             }
+            state.actor_keys.forget_actor(&actor.uri);
             resolve::store_actor(state, updated).await?;
             Ok(())
         }
@@ -663,6 +664,7 @@ async fn delete(state: &AppState, actor: &Account, activity: &Activity) -> ApiRe
         return Ok(());
     };
     if object_id == actor.uri {
+        state.actor_keys.forget_actor(&actor.uri);
         stoa_db::accounts::delete_remote(&state.pool, actor.id).await?;
         return Ok(());
     }

@@ -1,7 +1,7 @@
 //! Key pairs of local actors, made the first time an account federates, and
 //! the instance actor that signs fetches on the server's behalf.
 
-use stoa_activitypub::signature::PrivateKey;
+use stoa_activitypub::signature::{PrivateKey, PublicKey};
 use stoa_db::accounts::{Account, LocalEndpoints};
 
 use crate::error::{ApiError, ApiResult};
@@ -97,4 +97,65 @@ pub async fn instance_actor(state: &AppState) -> ApiResult<Account> {
     stoa_db::accounts::find_by_username(&state.pool, INSTANCE_ACTOR_USERNAME, None)
         .await?
         .ok_or_else(ApiError::not_found)
+}
+
+/// Remote actors whose key verified a request in the last minute, with the
+/// key parsed, so a busy peer's inbox POSTs skip a query and a PEM parse.
+/// A verification failure or a `Delete` of the actor drops the entry; the
+/// account's moderation state is read again when the activity is processed.
+#[derive(Default)]
+pub struct ActorKeyCache {
+    entries: std::sync::Mutex<
+        std::collections::HashMap<String, (std::time::Instant, Account, PublicKey)>,
+    >,
+}
+
+const ACTOR_KEY_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+const ACTOR_KEY_CAPACITY: usize = 4096;
+
+impl ActorKeyCache {
+    fn lock(
+        &self,
+    ) -> std::sync::MutexGuard<
+        '_,
+        std::collections::HashMap<String, (std::time::Instant, Account, PublicKey)>,
+    > {
+        // The map holds no invariant a panicking holder could break.
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn get(&self, key_id: &str) -> Option<(Account, PublicKey)> {
+        let mut entries = self.lock();
+        match entries.get(key_id) {
+            Some((at, account, key)) if at.elapsed() < ACTOR_KEY_TTL => {
+                Some((account.clone(), key.clone()))
+            }
+            Some(_) => {
+                entries.remove(key_id);
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub fn remember(&self, key_id: &str, account: Account, key: PublicKey) {
+        let mut entries = self.lock();
+        if entries.len() >= ACTOR_KEY_CAPACITY {
+            entries.retain(|_, (at, _, _)| at.elapsed() < ACTOR_KEY_TTL);
+            if entries.len() >= ACTOR_KEY_CAPACITY {
+                entries.clear();
+            }
+        }
+        entries.insert(key_id.to_owned(), (std::time::Instant::now(), account, key));
+    }
+
+    pub fn forget(&self, key_id: &str) {
+        self.lock().remove(key_id);
+    }
+
+    /// Forget every key of an actor (its `Delete` or `Update`).
+    pub fn forget_actor(&self, actor_uri: &str) {
+        self.lock()
+            .retain(|_, (_, account, _)| account.uri != actor_uri);
+    }
 }

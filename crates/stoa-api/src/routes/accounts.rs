@@ -115,11 +115,14 @@ async fn register(
 
 async fn credential_account(state: &AppState, auth: &Auth) -> ApiResult<entities::Account> {
     let requests = stoa_db::social::count_follow_requests(&state.pool, auth.account.id).await?;
+    // The token may come from the short-lived token cache; the owner's own
+    // counters change under it (a follow accepted by another server), so the
+    // account is read afresh here.
+    let account = stoa_db::accounts::find(&state.pool, auth.account.id)
+        .await?
+        .unwrap_or_else(|| auth.account.clone());
     Ok(present::credential_account(
-        state,
-        &auth.account,
-        &auth.user,
-        requests,
+        state, &account, &auth.user, requests,
     ))
 }
 

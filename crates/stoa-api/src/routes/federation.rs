@@ -623,8 +623,9 @@ async fn verify(
     let parsed =
         signature::parse_signature_header(raw).map_err(|e| unauthorized(&e.to_string()))?;
     // Suspended instances are refused before anything is fetched or stored.
-    if let Some(host) = federation::host_of(&parsed.key_id) {
-        if resolve::is_suspended_host(state, &host)
+    let key_host = federation::host_of(&parsed.key_id);
+    if let Some(host) = &key_host {
+        if resolve::is_suspended_host(state, host)
             .await
             .map_err(IntoResponse::into_response)?
         {
@@ -652,17 +653,32 @@ async fn verify(
     let mut last_error = String::new();
     // Known key first; on failure the actor is fetched again once (key rotation).
     for refresh in [false, true] {
-        let account = match resolve::account_by_key_id(state, &parsed.key_id, refresh).await {
-            Ok(account) => account,
-            Err(e) => {
-                last_error = format!("Could not fetch the key {}: {e}", parsed.key_id);
-                continue;
+        // A key verified in the last minute is used as it is; a failure
+        // drops it and fetches the actor again (key rotation).
+        let cached = if refresh {
+            state.actor_keys.forget(&parsed.key_id);
+            None
+        } else {
+            state.actor_keys.get(&parsed.key_id)
+        };
+        let (account, key) = match cached {
+            Some(entry) => entry,
+            None => {
+                let account = match resolve::account_by_key_id(state, &parsed.key_id, refresh).await
+                {
+                    Ok(account) => account,
+                    Err(e) => {
+                        last_error = format!("Could not fetch the key {}: {e}", parsed.key_id);
+                        continue;
+                    }
+                };
+                let Some(pem) = account.public_key_pem.as_deref() else {
+                    continue;
+                };
+                let key = PublicKey::from_pem(pem).map_err(|e| unauthorized(&e.to_string()))?;
+                (account, key)
             }
         };
-        let Some(pem) = account.public_key_pem.as_deref() else {
-            continue;
-        };
-        let key = PublicKey::from_pem(pem).map_err(|e| unauthorized(&e.to_string()))?;
         match signature::verify_request(&request, &parsed, &key, now) {
             Ok(()) => {
                 check_replay(state, raw).await?;
@@ -673,7 +689,8 @@ async fn verify(
                     .domain
                     .clone()
                     .or_else(|| federation::host_of(&account.uri));
-                if let Some(host) = actor_host {
+                // Usually the key's host, checked above.
+                if let Some(host) = actor_host.filter(|host| Some(host) != key_host.as_ref()) {
                     if resolve::is_suspended_host(state, &host)
                         .await
                         .map_err(IntoResponse::into_response)?
@@ -681,6 +698,9 @@ async fn verify(
                         return Err(suspended());
                     }
                 }
+                state
+                    .actor_keys
+                    .remember(&parsed.key_id, account.clone(), key);
                 return Ok(account);
             }
             Err(e) => last_error = e.to_string(),
