@@ -397,15 +397,16 @@ pub async fn notifications(
         .iter()
         .filter_map(|row| row.account_warning_id)
         .collect();
-    let mut warnings = HashMap::new();
-    for warning in stoa_db::moderation::find_warnings(&state.pool, &warning_ids).await? {
-        if let Some(target) = accounts_by_ids(state, &[warning.target_account_id])
+    // A warning's notification comes from its target, so `accounts` has it.
+    let warnings: HashMap<i64, entities::AccountWarning> =
+        stoa_db::moderation::find_warnings(&state.pool, &warning_ids)
             .await?
-            .pop()
-        {
-            warnings.insert(warning.id, account_warning(&warning, target));
-        }
-    }
+            .iter()
+            .filter_map(|warning| {
+                let target = accounts.get(&warning.target_account_id)?.clone();
+                Some((warning.id, account_warning(warning, target)))
+            })
+            .collect();
     let mut reports = HashMap::new();
     for report_id in rows.iter().filter_map(|row| row.report_id) {
         if let Some(row) = stoa_db::moderation::find_report(&state.pool, report_id).await? {
@@ -554,6 +555,15 @@ pub async fn admin_reports(
     account_ids.dedup();
     let accounts = admin_accounts_by_ids(state, &account_ids).await?;
     let rules = rules(state);
+    // Moderators see reported posts whatever their visibility: one query and
+    // one presentation for the whole page.
+    let status_ids: Vec<i64> = rows.iter().flat_map(|row| row.status_ids.clone()).collect();
+    let status_rows = stoa_db::statuses::find_many(&state.pool, &status_ids).await?;
+    let reported: HashMap<i64, Status> = statuses(state, Some(viewer), status_rows)
+        .await?
+        .into_iter()
+        .map(|status| (status.id, status))
+        .collect();
     let mut reports = Vec::with_capacity(rows.len());
     for row in rows {
         let (Some(reporter), Some(target)) = (
@@ -562,8 +572,6 @@ pub async fn admin_reports(
         ) else {
             continue;
         };
-        // Moderators see reported posts whatever their visibility.
-        let status_rows = stoa_db::statuses::find_many(&state.pool, &row.status_ids).await?;
         reports.push(entities::AdminReport {
             id: row.id,
             action_taken: row.action_taken_at.is_some(),
@@ -581,7 +589,11 @@ pub async fn admin_reports(
             action_taken_by_account: row
                 .action_taken_by_account_id
                 .and_then(|id| accounts.get(&id).cloned()),
-            statuses: statuses(state, Some(viewer), status_rows).await?,
+            statuses: row
+                .status_ids
+                .iter()
+                .filter_map(|id| reported.get(id).cloned())
+                .collect(),
             rules: rules
                 .iter()
                 .filter(|rule| row.rule_ids.iter().any(|id| id.to_string() == rule.id))

@@ -157,7 +157,8 @@ pub struct AdminAccountRow {
     pub user: Option<User>,
 }
 
-fn like_prefix(raw: &str) -> String {
+/// `%raw%` with LIKE wildcards in `raw` escaped: a case-insensitive "contains".
+fn like_contains(raw: &str) -> String {
     format!(
         "%{}%",
         raw.to_lowercase()
@@ -203,12 +204,12 @@ pub async fn list_accounts(
     if let Some(username) = &filter.username {
         query
             .push(" AND lower(a.username) LIKE ")
-            .push_bind(like_prefix(username));
+            .push_bind(like_contains(username));
     }
     if let Some(name) = &filter.display_name {
         query
             .push(" AND lower(a.display_name) LIKE ")
-            .push_bind(like_prefix(name));
+            .push_bind(like_contains(name));
     }
     if let Some(domain) = &filter.by_domain {
         query
@@ -218,7 +219,7 @@ pub async fn list_accounts(
     if let Some(email) = &filter.email {
         query
             .push(" AND lower(u.email) LIKE ")
-            .push_bind(like_prefix(email));
+            .push_bind(like_contains(email));
     }
     page.push_bounds(&mut query, "a.id");
     let ids: Vec<(i64,)> = query.build_query_as().fetch_all(db).await?;
